@@ -24,6 +24,14 @@ public static class ModelFiles
     public static readonly KnownModel MiniXception = new("mini-xception-fer2013", "models/mini-xception-fer2013/fer2013_mini_XCEPTION.102-0.66.onnx",
         "dffde1be72e51aceab643bb25fe28923ed951f6ad0f85a8e921bf866cf204406");
 
+    /// <summary>Checks bytes (e.g. a model embedded in a zip) against a known model's sha256.</summary>
+    internal static void CheckBytes(byte[] bytes, KnownModel model, string what)
+    {
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (actual != model.Sha256)
+            throw new ModelFormatException($"{what}: embedded {model.Name} model has sha256 {actual}, expected {model.Sha256}: the zip is damaged or from another EmotionML version.");
+    }
+
     /// <summary>Every known model.</summary>
     public static IReadOnlyList<KnownModel> All { get; } = [YuNet, FerDenseNet121, MobileFaceNet, MiniXception];
 

@@ -1,0 +1,67 @@
+namespace EmotionML.FaceAlignment;
+
+/// <summary>Options of the face alignment stage (<see cref="FaceAlignmentEstimator"/>).</summary>
+public sealed class FaceAlignmentOptions
+{
+    /// <summary>Side of the aligned square crop, in pixels. Default 224.</summary>
+    public const int CropSize = 224;
+
+    /// <summary>Frames per clip in the fixed-shape outputs. Clips with more frames are subsampled uniformly; fewer are padded (mask 0). Default 16.</summary>
+    public int MaxFrames { get; set; } = 16;
+
+    /// <summary>YuNet ONNX file; null uses <c>models/yunet/face_detection_yunet_2023mar.onnx</c> under <see cref="SharedPaths.Root"/>. Its sha256 is checked.</summary>
+    public string? DetectorModelPath { get; set; }
+
+    /// <summary>Minimum detection score (√(cls·obj)). Default 0.6.</summary>
+    public float ScoreThreshold { get; set; } = 0.6f;
+
+    /// <summary>IoU above which overlapping detections are suppressed. Default 0.3.</summary>
+    public float NmsThreshold { get; set; } = 0.3f;
+
+    /// <summary>Margin around the face, as a fraction of the landmark template's face box (the paper enlarges the box by 30 %). Default 0.3.</summary>
+    public float Margin { get; set; } = 0.3f;
+
+    /// <summary>
+    /// When a frame has no face: true (default, the paper's rule) uses the whole frame resized to 224×224; false leaves the crop black.
+    /// Either way <c>FaceFound</c> is false for that frame.
+    /// </summary>
+    public bool WholeFrameFallback { get; set; } = true;
+
+    /// <summary>How the detector's ONNX graph runs.</summary>
+    public OnnxExecutionOptions Execution { get; set; } = new();
+
+    /// <summary>Input: frames (RGB24). Default "Frames".</summary>
+    public string FramesColumnName { get; set; } = "Frames";
+
+    /// <summary>Input: number of frames. Default "FrameCount".</summary>
+    public string FrameCountColumnName { get; set; } = "FrameCount";
+
+    /// <summary>Input: frame width. Default "FrameWidth".</summary>
+    public string FrameWidthColumnName { get; set; } = "FrameWidth";
+
+    /// <summary>Input: frame height. Default "FrameHeight".</summary>
+    public string FrameHeightColumnName { get; set; } = "FrameHeight";
+
+    /// <summary>Output: aligned crops, MaxFrames × 224 × 224 × 3 bytes, RGB. Default "FaceCrops".</summary>
+    public string CropsColumnName { get; set; } = "FaceCrops";
+
+    /// <summary>Output: per frame, whether a face was found. Default "FaceFound".</summary>
+    public string FaceFoundColumnName { get; set; } = "FaceFound";
+
+    /// <summary>Output: 5 landmarks per frame (x, y in crop pixels; 0 where no face). Default "FaceLandmarks".</summary>
+    public string LandmarksColumnName { get; set; } = "FaceLandmarks";
+
+    /// <summary>Output: face box per frame in frame pixels (x, y, w, h; 0 where no face). Default "FaceBoxes".</summary>
+    public string BoxesColumnName { get; set; } = "FaceBoxes";
+
+    /// <summary>Output: 1 for a real frame, 0 for padding. Default "FrameMask".</summary>
+    public string MaskColumnName { get; set; } = "FrameMask";
+
+    internal void Validate()
+    {
+        if (MaxFrames < 1) throw new ArgumentOutOfRangeException(nameof(MaxFrames), MaxFrames, "MaxFrames must be at least 1.");
+        if (ScoreThreshold is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ScoreThreshold), ScoreThreshold, "ScoreThreshold must be in [0, 1].");
+        if (NmsThreshold is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(NmsThreshold), NmsThreshold, "NmsThreshold must be in [0, 1].");
+        if (Margin is < 0 or > 2) throw new ArgumentOutOfRangeException(nameof(Margin), Margin, "Margin must be in [0, 2].");
+    }
+}

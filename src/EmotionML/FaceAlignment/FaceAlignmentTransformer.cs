@@ -1,0 +1,133 @@
+using EmotionML.Core;
+using EmotionML.FaceAlignment;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(FaceAlignmentTransformer), null, typeof(SignatureLoadModel), "EmotionML Face Alignment", FaceAlignmentTransformer.LoaderSignature)]
+
+namespace EmotionML.FaceAlignment;
+
+/// <summary>
+/// Detects the main face in every frame (YuNet), aligns it by its 5 landmarks and crops it to 224×224 with a 30 % margin;
+/// frames without a face fall back to the whole frame. The detector's ONNX bytes are stored in the model zip, so a
+/// loaded model needs no model folder.
+/// </summary>
+public sealed class FaceAlignmentTransformer : EmotionTransformerBase, IDisposable
+{
+    internal const string LoaderSignature = "EmotionMLFaceAlignment";
+    private const uint FormatVersion = 0x00010001;
+    private readonly byte[] _detectorModel;
+    private readonly Lazy<FaceAligner> _aligner;
+
+    internal FaceAlignmentTransformer(IHostEnvironment env, FaceAlignmentOptions options, byte[] detectorModel) : base(env, nameof(FaceAlignmentTransformer))
+    {
+        options.Validate();
+        Options = options;
+        _detectorModel = detectorModel;
+        _aligner = new Lazy<FaceAligner>(() => new FaceAligner(new YuNetDetector(_detectorModel, Options.Execution), Options), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The options this stage runs with.</summary>
+    public FaceAlignmentOptions Options { get; }
+
+    internal FaceAligner Aligner => _aligner.Value;
+
+    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLFALGN", FormatVersion, LoaderSignature, typeof(FaceAlignmentTransformer));
+
+    private static FaceAlignmentTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ModelFormat.CheckVersion(ctx, GetVersionInfo(), "face alignment");
+        var options = ModelFormat.ReadOptions<FaceAlignmentOptions>(ctx, "face alignment");
+        var model = ModelFormat.ReadBlob(ctx, "Detector.onnx", "face alignment");
+        ModelFiles.CheckBytes(model, ModelFiles.YuNet, "face alignment detector (from the model zip)");
+        return new FaceAlignmentTransformer(env, options, model);
+    }
+
+    private protected override void Save(ModelSaveContext ctx)
+    {
+        ctx.SetVersionInfo(GetVersionInfo());
+        ModelFormat.WriteOptions(ctx, Options);
+        ModelFormat.WriteBlob(ctx, "Detector.onnx", _detectorModel);
+    }
+
+    private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose()
+    {
+        if (_aligner.IsValueCreated) _aligner.Value.Dispose();
+    }
+
+    internal static IReadOnlyList<OutputColumn> OutputColumns(FaceAlignmentOptions o)
+    {
+        const int s = FaceAlignmentOptions.CropSize;
+        return
+        [
+            new(o.CropsColumnName, new VectorDataViewType(NumberDataViewType.Byte, o.MaxFrames, s, s, 3)),
+            new(o.FaceFoundColumnName, new VectorDataViewType(BooleanDataViewType.Instance, o.MaxFrames)),
+            new(o.LandmarksColumnName, new VectorDataViewType(NumberDataViewType.Single, o.MaxFrames, 10)),
+            new(o.BoxesColumnName, new VectorDataViewType(NumberDataViewType.Single, o.MaxFrames, 4)),
+            new(o.MaskColumnName, new VectorDataViewType(NumberDataViewType.Single, o.MaxFrames)),
+        ];
+    }
+
+    private sealed class Mapper : BoundMapper
+    {
+        private readonly FaceAlignmentTransformer _parent;
+        private readonly int _frames, _count, _width, _height;
+
+        public Mapper(FaceAlignmentTransformer parent, DataViewSchema schema) : base(schema)
+        {
+            _parent = parent;
+            var o = parent.Options;
+            _frames = FindInput(o.FramesColumnName, "frames", t => t is VectorDataViewType { ItemType: var it } && it == NumberDataViewType.Byte, "a byte vector (RGB24 frames)");
+            _count = FindInput(o.FrameCountColumnName, "frame count", t => t == NumberDataViewType.Int32, "int");
+            _width = FindInput(o.FrameWidthColumnName, "frame width", t => t == NumberDataViewType.Int32, "int");
+            _height = FindInput(o.FrameHeightColumnName, "frame height", t => t == NumberDataViewType.Int32, "int");
+            Outputs = OutputColumns(o);
+        }
+
+        public override IReadOnlyList<OutputColumn> Outputs { get; }
+
+        public override IReadOnlyList<int> Dependencies => [_frames, _count, _width, _height];
+
+        public override RowState CreateState(DataViewRow input) => new State(this, input);
+
+        private sealed class State : RowState
+        {
+            private readonly Mapper _m;
+            private readonly ValueGetter<VBuffer<byte>> _frames;
+            private readonly ValueGetter<int> _count, _width, _height;
+            private VBuffer<byte> _buffer;
+            private AlignedClip? _clip;
+
+            public State(Mapper m, DataViewRow input) : base(input)
+            {
+                _m = m;
+                _frames = InputGetter<VBuffer<byte>>(input, m._frames);
+                _count = InputGetter<int>(input, m._count);
+                _width = InputGetter<int>(input, m._width);
+                _height = InputGetter<int>(input, m._height);
+            }
+
+            protected override void Compute()
+            {
+                int count = 0, width = 0, height = 0;
+                _count(ref count); _width(ref width); _height(ref height);
+                _frames(ref _buffer);
+                var dense = _buffer.IsDense ? _buffer.GetValues() : _buffer.DenseValues().ToArray();
+                _clip = _m._parent.Aligner.Align(dense, count, width, height);
+            }
+
+            public override Delegate GetGetter(int outputIndex) => outputIndex switch
+            {
+                0 => Vector(() => (ReadOnlyMemory<byte>)_clip!.Crops),
+                1 => Vector(() => (ReadOnlyMemory<bool>)_clip!.Found),
+                2 => Vector(() => (ReadOnlyMemory<float>)_clip!.Landmarks),
+                3 => Vector(() => (ReadOnlyMemory<float>)_clip!.Boxes),
+                _ => Vector(() => (ReadOnlyMemory<float>)_clip!.Mask),
+            };
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using EmotionML.Core;
+using EmotionML.VideoInput;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(VideoInputTransformer), null, typeof(SignatureLoadModel), "EmotionML Video Input", VideoInputTransformer.LoaderSignature)]
+
+namespace EmotionML.VideoInput;
+
+/// <summary>
+/// Decodes each clip named by a path column into sampled RGB frames and 16 kHz mono audio (ffmpeg).
+/// Created by <see cref="VideoInputEstimator"/> or <c>mlContext.Transforms.LoadVideo(...)</c>.
+/// </summary>
+public sealed class VideoInputTransformer : EmotionTransformerBase
+{
+    internal const string LoaderSignature = "EmotionMLVideoInput";
+    private const uint FormatVersion = 0x00010001;
+
+    internal VideoInputTransformer(IHostEnvironment env, VideoInputOptions options) : base(env, nameof(VideoInputTransformer))
+    {
+        options.Validate();
+        Options = options;
+    }
+
+    /// <summary>The options this stage runs with (a copy; changing it has no effect).</summary>
+    public VideoInputOptions Options { get; }
+
+    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLVIDIN", FormatVersion, LoaderSignature, typeof(VideoInputTransformer));
+
+    private static VideoInputTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ModelFormat.CheckVersion(ctx, GetVersionInfo(), "video input");
+        return new VideoInputTransformer(env, ModelFormat.ReadOptions<VideoInputOptions>(ctx, "video input"));
+    }
+
+    private protected override void Save(ModelSaveContext ctx)
+    {
+        ctx.SetVersionInfo(GetVersionInfo());
+        ModelFormat.WriteOptions(ctx, Options);
+    }
+
+    private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
+
+    /// <summary>Decodes one clip outside any pipeline (same code path as the transformer).</summary>
+    internal DecodedClip Decode(string path)
+    {
+        var o = Options;
+        var info = MediaDecoder.Probe(path);
+        DecodedFrames frames = new([], 0, 0, 0, []);
+        if (o.DecodeVideo)
+        {
+            if (!info.HasVideo)
+            {
+                if (o.MissingVideo == MissingStreamPolicy.Throw) throw new MediaFileException(path, MediaProblem.NoVideo, "set MissingVideo = Empty to accept audio-only clips");
+            }
+            else
+            {
+                frames = MediaDecoder.DecodeFrames(path, info, o.SelectFrames(info.FrameCountEstimate, info.FrameRate), o.MaxFrameSide);
+            }
+        }
+        float[] audio = [];
+        if (o.DecodeAudio)
+        {
+            if (!info.HasAudio)
+            {
+                if (o.MissingAudio == MissingStreamPolicy.Throw) throw new MediaFileException(path, MediaProblem.NoAudio, "set MissingAudio = Empty to accept silent clips");
+            }
+            else
+            {
+                audio = MediaDecoder.DecodeAudio(path, info, VideoInputOptions.AudioSampleRate);
+            }
+        }
+        return new DecodedClip(frames, audio, info);
+    }
+
+    internal sealed record DecodedClip(DecodedFrames Frames, float[] Audio, MediaInfo Info);
+
+    private sealed class Mapper : BoundMapper
+    {
+        private readonly VideoInputTransformer _parent;
+        private readonly int _input;
+
+        public Mapper(VideoInputTransformer parent, DataViewSchema schema) : base(schema)
+        {
+            _parent = parent;
+            var o = parent.Options;
+            _input = FindInput(o.InputColumnName, "clip path", t => t is TextDataViewType, "text");
+            var outputs = new List<OutputColumn>();
+            if (o.DecodeVideo)
+            {
+                outputs.Add(new(o.FramesColumnName, new VectorDataViewType(NumberDataViewType.Byte)));
+                outputs.Add(new(o.FrameCountColumnName, NumberDataViewType.Int32));
+                outputs.Add(new(o.FrameWidthColumnName, NumberDataViewType.Int32));
+                outputs.Add(new(o.FrameHeightColumnName, NumberDataViewType.Int32));
+                outputs.Add(new(o.FrameTimesColumnName, new VectorDataViewType(NumberDataViewType.Single)));
+            }
+            if (o.DecodeAudio)
+                outputs.Add(new(o.AudioColumnName, new VectorDataViewType(NumberDataViewType.Single)));
+            Outputs = outputs;
+        }
+
+        public override IReadOnlyList<OutputColumn> Outputs { get; }
+
+        public override IReadOnlyList<int> Dependencies => [_input];
+
+        public override RowState CreateState(DataViewRow input) => new State(this, input);
+
+        private sealed class State : RowState
+        {
+            private readonly Mapper _m;
+            private readonly ValueGetter<ReadOnlyMemory<char>> _path;
+            private DecodedClip? _clip;
+
+            public State(Mapper m, DataViewRow input) : base(input)
+            {
+                _m = m;
+                _path = InputGetter<ReadOnlyMemory<char>>(input, m._input);
+            }
+
+            protected override void Compute() => _clip = _m._parent.Decode(Getters.ReadText(_path));
+
+            public override Delegate GetGetter(int outputIndex)
+            {
+                var name = _m.Outputs[outputIndex].Name;
+                var o = _m._parent.Options;
+                if (o.DecodeVideo)
+                {
+                    if (name == o.FramesColumnName) return Vector(() => (ReadOnlyMemory<byte>)_clip!.Frames.Pixels);
+                    if (name == o.FrameCountColumnName) return Scalar(() => _clip!.Frames.Count);
+                    if (name == o.FrameWidthColumnName) return Scalar(() => _clip!.Frames.Width);
+                    if (name == o.FrameHeightColumnName) return Scalar(() => _clip!.Frames.Height);
+                    if (name == o.FrameTimesColumnName) return Vector(() => (ReadOnlyMemory<float>)_clip!.Frames.Times);
+                }
+                return Vector(() => (ReadOnlyMemory<float>)_clip!.Audio);
+            }
+        }
+    }
+}
