@@ -55,26 +55,30 @@ internal static class ImageWarp
         for (var v = 0; v < dstH; v++)
         {
             var row = dst.Slice(v * dstW * 3, dstW * 3);
-            for (var u = 0; u < dstW; u++)
+            // pixel centres: (u + 0.5, v + 0.5) in dst <-> (x + 0.5, y + 0.5) in src; x advances by (A00, A10) per u.
+            var (x, y) = inv.Apply(0.5, v + 0.5);
+            x -= 0.5; y -= 0.5;
+            for (var u = 0; u < dstW; u++, x += inv.A00, y += inv.A10)
             {
-                // pixel centres: (u + 0.5, v + 0.5) in dst ↔ (x + 0.5, y + 0.5) in src
-                var (x, y) = inv.Apply(u + 0.5, v + 0.5);
-                x -= 0.5; y -= 0.5;
+                var o = u * 3;
+                // Outside the image (beyond the half-pixel border) is black; inside, the border pixels are replicated.
+                if (x < -0.5 || y < -0.5 || x > srcW - 0.5 || y > srcH - 0.5)
+                {
+                    row[o] = row[o + 1] = row[o + 2] = 0;
+                    continue;
+                }
                 var x0 = (int)Math.Floor(x); var y0 = (int)Math.Floor(y);
                 var fx = x - x0; var fy = y - y0;
+                var xa = Math.Clamp(x0, 0, srcW - 1) * 3; var xb = Math.Clamp(x0 + 1, 0, srcW - 1) * 3;
+                var ya = Math.Clamp(y0, 0, srcH - 1) * srcW * 3; var yb = Math.Clamp(y0 + 1, 0, srcH - 1) * srcW * 3;
+                var w00 = (1 - fx) * (1 - fy); var w10 = fx * (1 - fy); var w01 = (1 - fx) * fy; var w11 = fx * fy;
                 for (var c = 0; c < 3; c++)
                 {
-                    var p00 = Pixel(src, srcW, srcH, x0, y0, c);
-                    var p10 = Pixel(src, srcW, srcH, x0 + 1, y0, c);
-                    var p01 = Pixel(src, srcW, srcH, x0, y0 + 1, c);
-                    var p11 = Pixel(src, srcW, srcH, x0 + 1, y0 + 1, c);
-                    var value = (p00 * (1 - fx) + p10 * fx) * (1 - fy) + (p01 * (1 - fx) + p11 * fx) * fy;
-                    row[u * 3 + c] = (byte)Math.Clamp((int)Math.Round(value), 0, 255);
+                    var value = src[ya + xa + c] * w00 + src[ya + xb + c] * w10 + src[yb + xa + c] * w01 + src[yb + xb + c] * w11;
+                    row[o + c] = (byte)(value + 0.5);
                 }
             }
         }
     }
 
-    private static double Pixel(ReadOnlySpan<byte> src, int w, int h, int x, int y, int c)
-        => x < 0 || y < 0 || x >= w || y >= h ? 0 : src[(y * w + x) * 3 + c];
 }
