@@ -1,7 +1,7 @@
-using EmotionML.Spectrogram;
+using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML;
+namespace EmotionML.Spectrogram;
 
 /// <summary>Catalog entries of the spectrogram stages: <c>mlContext.Transforms.SpeechSpectrogram(...)</c> and <c>mlContext.Transforms.LogMelSpectrogram(...)</c>.</summary>
 public static class SpectrogramCatalog
