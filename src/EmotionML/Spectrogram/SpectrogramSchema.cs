@@ -1,0 +1,73 @@
+using EmotionML.Core;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EmotionML.Spectrogram;
+
+/// <summary>Schema checks and the row mapper shared by the two spectrogram stages.</summary>
+internal static class SpectrogramSchema
+{
+    public const string Expected = "a vector of Single (mono audio samples, 16 kHz unless SampleRate says otherwise)";
+
+    public static bool IsAudio(DataViewType type) => type is VectorDataViewType v && v.ItemType == NumberDataViewType.Single;
+
+    /// <summary>Estimator-side check: the audio column exists and is a float vector. Returns the output shape.</summary>
+    public static SchemaShape OutputShape(SchemaShape inputSchema, string input, string output, string stage)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        if (!inputSchema.TryFindColumn(input, out var column))
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"{stage}: input column '{input}' not found; expected {Expected}.");
+        if (column.Kind == SchemaShape.Column.VectorKind.Scalar || column.ItemType != NumberDataViewType.Single)
+        {
+            var kind = column.Kind == SchemaShape.Column.VectorKind.Scalar ? "scalar" : "vector";
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"{stage}: input column '{input}' is a {kind} of {column.ItemType}; expected {Expected}.");
+        }
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        columns[output] = new SchemaShape.Column(output, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
+        return new SchemaShape(columns.Values);
+    }
+}
+
+/// <summary>Binds a spectrogram stage to a schema: one float-vector input, one fixed-shape float-vector output.</summary>
+internal sealed class AudioFeatureMapper : BoundMapper
+{
+    private readonly int _input;
+    private readonly Func<Func<float[], long, float[]>> _newComputer;
+
+    /// <param name="inputSchema">The schema to bind to.</param>
+    /// <param name="inputName">Audio column.</param>
+    /// <param name="output">The output column.</param>
+    /// <param name="newComputer">Makes a per-cursor function (audio, row) → output values (extractors are not thread-safe).</param>
+    public AudioFeatureMapper(DataViewSchema inputSchema, string inputName, OutputColumn output, Func<Func<float[], long, float[]>> newComputer)
+        : base(inputSchema)
+    {
+        _input = FindInput(inputName, "audio", SpectrogramSchema.IsAudio, SpectrogramSchema.Expected);
+        Outputs = [output];
+        Dependencies = [_input];
+        _newComputer = newComputer;
+    }
+
+    public override IReadOnlyList<OutputColumn> Outputs { get; }
+
+    public override IReadOnlyList<int> Dependencies { get; }
+
+    public override RowState CreateState(DataViewRow input) => new State(input, _input, _newComputer());
+
+    private sealed class State : RowState
+    {
+        private readonly ValueGetter<VBuffer<float>> _audio;
+        private readonly Func<float[], long, float[]> _compute;
+        private VBuffer<float> _buffer;
+        private float[] _output = [];
+
+        public State(DataViewRow input, int column, Func<float[], long, float[]> compute) : base(input)
+        {
+            _audio = InputGetter<VBuffer<float>>(input, column);
+            _compute = compute;
+        }
+
+        protected override void Compute() => _output = _compute(Getters.ReadVector(_audio, ref _buffer), Input.Position);
+
+        public override Delegate GetGetter(int outputIndex) => Vector<float>(() => _output);
+    }
+}
