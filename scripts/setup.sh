@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Installs what EmotionML needs on a fresh Debian 12 machine with the .NET 10 SDK: ffmpeg (decoding), bc (CI counts).
+# Installs what EmotionML needs on a fresh Debian 12 machine with the .NET 10 SDK: ffmpeg (decoding).
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
-command -v bc >/dev/null 2>&1 || need+=(bc)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq

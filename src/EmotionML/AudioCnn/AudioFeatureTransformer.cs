@@ -1,0 +1,141 @@
+using EmotionML.AudioCnn;
+using EmotionML.Core;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(AudioFeatureTransformer), null, typeof(SignatureLoadModel), "EmotionML Audio Features", AudioFeatureTransformer.LoaderSignature)]
+
+namespace EmotionML.AudioCnn;
+
+/// <summary>
+/// Runs a trained audio CNN (an ONNX graph exported by EmotionML.Training) on each spectrogram and outputs its last
+/// pooling map as a set of n = H·W feature vectors of C dimensions — the input of audio attention.
+/// </summary>
+public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposable
+{
+    internal const string LoaderSignature = "EmotionMLAudioFeatures";
+    internal const string SpectrogramInput = "spectrogram", FeaturesOutput = "features";
+    private const uint FormatVersion = 0x00010001;
+    private readonly OnnxGraph _graph;
+
+    internal AudioFeatureTransformer(IHostEnvironment env, AudioFeatureOptions options, AudioCnnShape shape, byte[] onnx) : base(env, nameof(AudioFeatureTransformer))
+    {
+        Options = options;
+        Shape = shape;
+        _graph = new OnnxGraph(onnx, options.Execution, "audio CNN");
+    }
+
+    /// <summary>The options.</summary>
+    public AudioFeatureOptions Options { get; }
+
+    /// <summary>The CNN's input and output shapes.</summary>
+    public AudioCnnShape Shape { get; }
+
+    internal byte[] OnnxBytes => _graph.Bytes;
+
+    /// <summary>Loads an exported audio CNN graph from an ONNX file (input <c>spectrogram</c> [B,1,T,F], output <c>features</c> [B,n,C]).</summary>
+    internal static AudioFeatureTransformer FromOnnxFile(IHostEnvironment env, string path, AudioFeatureOptions? options = null)
+    {
+        if (!File.Exists(path)) throw new ModelFileException(path, "audio CNN ONNX file not found (train one with 'emotionml train-audio').");
+        var bytes = File.ReadAllBytes(path);
+        using var session = new InferenceSession(bytes);
+        if (!session.InputMetadata.TryGetValue(SpectrogramInput, out var input) || !session.OutputMetadata.TryGetValue(FeaturesOutput, out var output))
+            throw new ModelFileException(path, $"not an EmotionML audio CNN graph (needs input '{SpectrogramInput}' and output '{FeaturesOutput}').");
+        var shape = new AudioCnnShape { Frames = input.Dimensions[2], Bins = input.Dimensions[3], Positions = output.Dimensions[1], Channels = output.Dimensions[2] };
+        return new AudioFeatureTransformer(env, options ?? new AudioFeatureOptions(), shape, bytes);
+    }
+
+    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLAUDCN", FormatVersion, LoaderSignature, typeof(AudioFeatureTransformer));
+
+    private static AudioFeatureTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ModelFormat.CheckVersion(ctx, GetVersionInfo(), "audio features");
+        var options = ModelFormat.ReadOptions<AudioFeatureOptions>(ctx, "audio features");
+        var shape = ModelFormat.ReadOptions<AudioCnnShape>(ctx, "audio features");
+        return new AudioFeatureTransformer(env, options, shape, ModelFormat.ReadBlob(ctx, "AudioCnn.onnx", "audio features"));
+    }
+
+    private protected override void Save(ModelSaveContext ctx)
+    {
+        ctx.SetVersionInfo(GetVersionInfo());
+        ModelFormat.WriteOptions(ctx, Options);
+        ModelFormat.WriteOptions(ctx, Shape);
+        ModelFormat.WriteBlob(ctx, "AudioCnn.onnx", _graph.Bytes);
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose() => _graph.Dispose();
+
+    private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
+
+    internal static IReadOnlyList<OutputColumn> OutputColumns(AudioFeatureOptions o, AudioCnnShape s) =>
+    [
+        new(o.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, s.Positions, s.Channels)),
+        new(o.MaskColumnName, new VectorDataViewType(NumberDataViewType.Single, s.Positions)),
+    ];
+
+    /// <summary>Runs the CNN on a batch of spectrograms (each T·F floats), returning n·C floats per item.</summary>
+    internal float[][] Run(IReadOnlyList<float[]> spectrograms)
+    {
+        var s = Shape;
+        var input = new DenseTensor<float>([spectrograms.Count, 1, s.Frames, s.Bins]);
+        for (var b = 0; b < spectrograms.Count; b++)
+            spectrograms[b].CopyTo(input.Buffer.Span.Slice(b * s.Frames * s.Bins, s.Frames * s.Bins));
+        using var results = _graph.Session.Run([NamedOnnxValue.CreateFromTensor(SpectrogramInput, input)]);
+        var output = results.Single(r => r.Name == FeaturesOutput).AsTensor<float>().ToArray();
+        var per = s.Positions * s.Channels;
+        return Enumerable.Range(0, spectrograms.Count).Select(b => output.AsSpan(b * per, per).ToArray()).ToArray();
+    }
+
+    private sealed class Mapper : BoundMapper
+    {
+        private readonly AudioFeatureTransformer _parent;
+        private readonly int _input;
+
+        public Mapper(AudioFeatureTransformer parent, DataViewSchema schema) : base(schema)
+        {
+            _parent = parent;
+            var size = parent.Shape.Frames * parent.Shape.Bins;
+            _input = FindInput(parent.Options.InputColumnName, "spectrogram",
+                t => t is VectorDataViewType { ItemType: var it, Size: var n } && it == NumberDataViewType.Single && n == size,
+                $"a float vector of {parent.Shape.Frames}×{parent.Shape.Bins} (the spectrogram the CNN was trained on)");
+            Outputs = OutputColumns(parent.Options, parent.Shape);
+        }
+
+        public override IReadOnlyList<OutputColumn> Outputs { get; }
+
+        public override IReadOnlyList<int> Dependencies => [_input];
+
+        public override RowState CreateState(DataViewRow input) => new State(this, input);
+
+        private sealed class State : RowState
+        {
+            private readonly Mapper _m;
+            private readonly ValueGetter<VBuffer<float>> _getter;
+            private readonly float[] _mask;
+            private VBuffer<float> _buffer;
+            private float[] _features = [];
+
+            public State(Mapper m, DataViewRow input) : base(input)
+            {
+                _m = m;
+                _getter = InputGetter<VBuffer<float>>(input, m._input);
+                _mask = Enumerable.Repeat(1f, m._parent.Shape.Positions).ToArray();
+            }
+
+            protected override void Compute()
+            {
+                var spectrogram = Getters.ReadVector(_getter, ref _buffer);
+                OnnxGraph.CheckFinite(spectrogram, _m._parent.Options.InputColumnName);
+                _features = _m._parent.Run([spectrogram])[0];
+            }
+
+            public override Delegate GetGetter(int outputIndex) => outputIndex == 0
+                ? Vector(() => (ReadOnlyMemory<float>)_features)
+                : Vector(() => (ReadOnlyMemory<float>)_mask);
+        }
+    }
+}
