@@ -24,10 +24,12 @@ public sealed class OnnxGraphBuilder
     }
 
     /// <summary>A fresh value name starting with <paramref name="prefix"/>.</summary>
-    public string Fresh(string prefix)
+    public string Fresh(string prefix) => Claim(Unused(prefix));
+
+    private string Unused(string prefix)
     {
         string name;
-        do { name = $"{prefix}_{_counter++}"; } while (!_names.Add(name));
+        do { name = $"{prefix}_{_counter++}"; } while (_names.Contains(name));
         return name;
     }
 
@@ -91,7 +93,7 @@ public sealed class OnnxGraphBuilder
     }
 
     /// <summary>Adds a float scalar initializer (shape []).</summary>
-    public string Scalar(float value, string prefix = "c") => Initializer(Fresh(prefix), [value]);
+    public string Scalar(float value, string prefix = "c") => Initializer(Unused(prefix), [value]);
 
     /// <summary>Adds an int64 initializer of shape [values.Length] (shapes, axes).</summary>
     public string Int64s(params long[] values)
