@@ -137,7 +137,16 @@ public static class TorchRuntime
             }
         }
         var own = FindLibTorchSharp();
-        if (own is not null) NativeLibrary.Load(own);
+        if (own is not null)
+        {
+            try { NativeLibrary.Load(own); }
+            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+            {
+                throw new EmotionMLException(
+                    $"libtorch from '{full}' loaded, but TorchSharp's '{own}' did not: {e.Message} (on Debian 12 the build marks " +
+                    "its GLIBCXX_3.4.32 need weak; a publish folder needs the same step: EmotionML.BuildTools weaken-glibcxx)", e);
+            }
+        }
         _loadedDir = full;
     }
 
