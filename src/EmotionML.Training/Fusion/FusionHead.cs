@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -79,9 +80,11 @@ public sealed record FusionHeadOptions
     }
 
     /// <summary>Whether the face branch is used.</summary>
+    [JsonIgnore]
     public bool UsesFace => Modalities != Modalities.AudioOnly;
 
     /// <summary>Whether the audio branch is used.</summary>
+    [JsonIgnore]
     public bool UsesAudio => Modalities != Modalities.FaceOnly;
 }
 

@@ -135,6 +135,15 @@ public sealed class FusionHeadTests : TorchTestBase
     }
 
     [Fact]
+    public void OptionsRoundTripThroughJson()
+    {
+        var o = new FusionHeadOptions { FaceAttention = AttentionKind.Relation, Fusion = FusionKind.Concat, Modalities = Modalities.FaceOnly, FbpFactor = 5 };
+        var json = System.Text.Json.JsonSerializer.Serialize(o);
+        Assert.DoesNotContain("UsesFace", json);
+        Assert.Equal(o, System.Text.Json.JsonSerializer.Deserialize<FusionHeadOptions>(json));
+    }
+
+    [Fact]
     public void OptionsAreValidated()
     {
         Assert.Throws<ArgumentException>(() => new FusionHead(new FusionHeadOptions { Classes = 1 }));
