@@ -1,0 +1,162 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EmotionML.Training.AudioCnn;
+
+/// <summary>Shape and hyper-parameters of an <see cref="AudioCnn"/>. JSON-serialisable.</summary>
+public sealed record AudioCnnOptions
+{
+    /// <summary>
+    /// Output channels of the five convolutions. Default 64-128-256-192-128: about 1.17 M parameters (AlexNet's
+    /// 96-256-384-384-256 would be 3.7 M and about 4× the multiply-adds), sized for CPU training on 2 cores.
+    /// </summary>
+    public int[] Channels { get; set; } = [64, 128, 256, 192, 128];
+
+    /// <summary>Batch normalisation after each convolution (folded into the convolution on ONNX export). Default true.</summary>
+    public bool BatchNorm { get; set; } = true;
+
+    /// <summary>Dropout before the pretraining classifier. Default 0.5.</summary>
+    public double Dropout { get; set; } = 0.5;
+
+    /// <summary>K of the pretraining classifier (RAVDESS has 8 emotions). Default 8.</summary>
+    public int Classes { get; set; } = 8;
+
+    /// <summary>Throws <see cref="ArgumentException"/> for an unusable setting.</summary>
+    public void Validate()
+    {
+        if (Channels is null || Channels.Length != 5 || Channels.Any(c => c <= 0))
+            throw new ArgumentException("AudioCnnOptions.Channels must list 5 positive channel counts.");
+        if (Dropout < 0 || Dropout >= 1 || double.IsNaN(Dropout)) throw new ArgumentException($"AudioCnnOptions.Dropout must be in [0,1), not {Dropout}.");
+        if (Classes < 2) throw new ArgumentException($"AudioCnnOptions.Classes must be at least 2, not {Classes}.");
+    }
+}
+
+/// <summary>One convolution layer's geometry.</summary>
+/// <param name="Kernel">Square kernel size.</param>
+/// <param name="Stride">Stride.</param>
+/// <param name="Padding">Zero padding on each side.</param>
+/// <param name="PoolAfter">Whether a 3×3 stride-2 max-pool (no padding, floor) follows the ReLU.</param>
+public readonly record struct AudioConvSpec(int Kernel, int Stride, int Padding, bool PoolAfter);
+
+/// <summary>
+/// AlexNet-style audio CNN over a speech spectrogram [B, 1, T, F] (T frames of 10 ms, F = 200 frequency bins):
+/// conv11/4 → ReLU → pool, conv5 → ReLU → pool, conv3 → ReLU, conv3 → ReLU, conv3 → ReLU → pool (pools 3×3 stride 2),
+/// with optional batch normalisation after each convolution. <see cref="Features"/> returns the last pooling map
+/// [B, C, H, W] (C = 128, H×W = 8×5 for T = 300, F = 200); <see cref="ToSet"/> turns it into n = H·W vectors [B, n, C]
+/// for audio attention. <see cref="forward"/> adds global average pooling, dropout and a Linear classifier to K classes
+/// for pretraining (e.g. on RAVDESS). Export the feature extractor with <see cref="Onnx.AudioCnnOnnx.Export"/>.
+/// </summary>
+public sealed class AudioCnn : nn.Module<Tensor, Tensor>
+{
+    /// <summary>The geometry of the five convolutions.</summary>
+    public static readonly IReadOnlyList<AudioConvSpec> Layers =
+    [
+        new(11, 4, 2, true),
+        new(5, 1, 2, true),
+        new(3, 1, 1, false),
+        new(3, 1, 1, false),
+        new(3, 1, 1, true),
+    ];
+
+    /// <summary>The max-pool kernel and stride.</summary>
+    public const int PoolKernel = 3, PoolStride = 2;
+
+    /// <summary>The batch normalisation epsilon.</summary>
+    public const double BatchNormEpsilon = 1e-5;
+
+    private readonly ModuleList<Conv2d> convs;
+    private readonly ModuleList<BatchNorm2d> norms;
+    private readonly Dropout dropout;
+    private readonly Linear classifier;
+
+    /// <summary>Creates the CNN (weights from TorchSharp's current generator).</summary>
+    public AudioCnn(AudioCnnOptions? options = null) : base(nameof(AudioCnn))
+    {
+        options ??= new AudioCnnOptions();
+        options.Validate();
+        Options = options with { Channels = (int[])options.Channels.Clone() };
+        convs = new ModuleList<Conv2d>();
+        norms = new ModuleList<BatchNorm2d>();
+        int inC = 1;
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            var l = Layers[i];
+            convs.Add(nn.Conv2d(inC, Options.Channels[i], l.Kernel, stride: l.Stride, padding: l.Padding));
+            if (Options.BatchNorm) norms.Add(nn.BatchNorm2d(Options.Channels[i], eps: BatchNormEpsilon));
+            inC = Options.Channels[i];
+        }
+        dropout = nn.Dropout(Options.Dropout);
+        classifier = nn.Linear(inC, Options.Classes);
+        RegisterComponents();
+    }
+
+    /// <summary>A copy of the options the CNN was built from.</summary>
+    public AudioCnnOptions Options { get; }
+
+    /// <summary>C, the channel count of the feature map.</summary>
+    public int FeatureChannels => Options.Channels[^1];
+
+    /// <summary>The five convolutions.</summary>
+    public IReadOnlyList<Conv2d> Convolutions => convs.ToList();
+
+    /// <summary>The five batch normalisations (empty when <see cref="AudioCnnOptions.BatchNorm"/> is false).</summary>
+    public IReadOnlyList<BatchNorm2d> BatchNorms => norms.ToList();
+
+    /// <summary>The pretraining classifier Linear(C → K).</summary>
+    public Linear Classifier => classifier;
+
+    /// <summary>(H, W) of the feature map for a T × F input; throws when the input is too small.</summary>
+    public static (int H, int W) FeatureMapSize(int frames, int bins)
+    {
+        int h = frames, w = bins;
+        foreach (var l in Layers)
+        {
+            h = (h + 2 * l.Padding - l.Kernel) / l.Stride + 1;
+            w = (w + 2 * l.Padding - l.Kernel) / l.Stride + 1;
+            if (l.PoolAfter)
+            {
+                h = h < PoolKernel ? 0 : (h - PoolKernel) / PoolStride + 1;
+                w = w < PoolKernel ? 0 : (w - PoolKernel) / PoolStride + 1;
+            }
+            if (h <= 0 || w <= 0) throw new ArgumentException($"A {frames}×{bins} spectrogram is too small for the audio CNN (needs about 67×67 or more).");
+        }
+        return (h, w);
+    }
+
+    /// <summary>The last pooling feature map [B, C, H, W] of a spectrogram batch [B, 1, T, F].</summary>
+    public Tensor Features(Tensor spectrogram)
+    {
+        if (spectrogram.dim() != 4 || spectrogram.shape[1] != 1)
+            throw new ArgumentException($"The audio CNN expects [B,1,T,F], got [{string.Join(",", spectrogram.shape)}].");
+        var x = spectrogram;
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            x = convs[i].forward(x);
+            if (norms.Count > 0) x = norms[i].forward(x);
+            x = nn.functional.relu(x);
+            if (Layers[i].PoolAfter) x = nn.functional.max_pool2d(x, PoolKernel, PoolStride);
+        }
+        return x;
+    }
+
+    /// <summary>Reshapes a feature map [B, C, H, W] into a set of n = H·W vectors [B, n, C] (row-major over H, W).</summary>
+    public static Tensor ToSet(Tensor featureMap)
+    {
+        if (featureMap.dim() != 4) throw new ArgumentException("Expected a feature map [B,C,H,W].");
+        return featureMap.flatten(2).transpose(1, 2);
+    }
+
+    /// <summary>The feature set [B, n, C] of a spectrogram batch [B, 1, T, F].</summary>
+    public Tensor FeatureSet(Tensor spectrogram) => ToSet(Features(spectrogram));
+
+    /// <summary>Pretraining logits [B, K]: features → global average pool → dropout → Linear.</summary>
+    public override Tensor forward(Tensor spectrogram)
+    {
+        var pooled = Features(spectrogram).mean([2, 3]);
+        return classifier.forward(dropout.forward(pooled));
+    }
+
+    /// <summary>The number of trainable parameters.</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+}

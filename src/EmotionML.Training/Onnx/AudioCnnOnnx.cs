@@ -1,0 +1,59 @@
+using static TorchSharp.torch;
+
+namespace EmotionML.Training.Onnx;
+
+/// <summary>
+/// Writes the feature extractor of a trained <see cref="AudioCnn.AudioCnn"/> as an ONNX graph (opset 17), eval mode
+/// (batch normalisation folded into the convolutions): input <c>spectrogram</c> [B,1,T,F] → output <c>features</c>
+/// [B, n, C] with n = H·W positions of the last pooling map (row-major over H, W) — the same as
+/// <see cref="AudioCnn.AudioCnn.FeatureSet"/>. B is symbolic (<c>batch</c>); T and F are fixed.
+/// </summary>
+public static class AudioCnnOnnx
+{
+    /// <summary>The input's name.</summary>
+    public const string SpectrogramInput = "spectrogram";
+
+    /// <summary>The output's name.</summary>
+    public const string FeaturesOutput = "features";
+
+    /// <summary>Exports <paramref name="cnn"/> for spectrograms of <paramref name="frames"/> × <paramref name="bins"/>.</summary>
+    public static byte[] Export(AudioCnn.AudioCnn cnn, int frames, int bins)
+    {
+        ArgumentNullException.ThrowIfNull(cnn);
+        var (h, w) = AudioCnn.AudioCnn.FeatureMapSize(frames, bins);
+        int c = cnn.FeatureChannels;
+        var g = new OnnxGraphBuilder("emotionml_audio_cnn");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = g.Input(SpectrogramInput, FusionHeadOnnx.BatchDim, 1, frames, bins);
+        for (int i = 0; i < AudioCnn.AudioCnn.Layers.Count; i++)
+        {
+            var spec = AudioCnn.AudioCnn.Layers[i];
+            var conv = cnn.Convolutions[i];
+            var weight = conv.weight!;
+            var wt = weight.detach().cpu().to_type(ScalarType.Float64);
+            long outC = weight.shape[0];
+            var bias = conv.bias is { } b0 ? b0.detach().cpu().to_type(ScalarType.Float64) : zeros(outC, dtype: ScalarType.Float64);
+            if (cnn.BatchNorms.Count > 0)
+            {
+                var bn = cnn.BatchNorms[i];
+                var mean = bn.running_mean!.detach().cpu().to_type(ScalarType.Float64);
+                var variance = bn.running_var!.detach().cpu().to_type(ScalarType.Float64);
+                var gamma = bn.weight!.detach().cpu().to_type(ScalarType.Float64);
+                var beta = bn.bias!.detach().cpu().to_type(ScalarType.Float64);
+                var scale = gamma / (variance + AudioCnn.AudioCnn.BatchNormEpsilon).sqrt();
+                wt = wt * scale.reshape(outC, 1, 1, 1);
+                bias = (bias - mean) * scale + beta;
+            }
+            var wName = g.Initializer($"conv{i + 1}_w", FusionHeadOnnx.Floats(wt), weight.shape);
+            var bName = g.Initializer($"conv{i + 1}_b", FusionHeadOnnx.Floats(bias), outC);
+            long k = spec.Kernel, s = spec.Stride, p = spec.Padding;
+            x = g.Relu(g.Conv(x, wName, bName, [k, k], [s, s], [p, p, p, p]));
+            if (spec.PoolAfter)
+                x = g.MaxPool(x, [AudioCnn.AudioCnn.PoolKernel, AudioCnn.AudioCnn.PoolKernel], [AudioCnn.AudioCnn.PoolStride, AudioCnn.AudioCnn.PoolStride], [0, 0, 0, 0]);
+        }
+        var set = g.Transpose(g.Reshape(x, 0, c, -1), 0, 2, 1);
+        g.Output(FeaturesOutput, set, FusionHeadOnnx.BatchDim, h * w, c);
+        return g.ToBytes();
+    }
+}

@@ -1,0 +1,38 @@
+using Xunit;
+using EmotionML.Training.Torch;
+using TorchSharp;
+
+namespace EmotionML.Tests.Torch;
+
+public sealed class TorchRuntimeTests
+{
+    [Fact]
+    public void CpuIsChosenAndSeedIsApplied()
+    {
+        var device = TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Seed = 7 });
+        Assert.Equal(DeviceType.CPU, device.type);
+        var a = torch.rand(3).data<float>().ToArray();
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Seed = 7 });
+        var b = torch.rand(3).data<float>().ToArray();
+        Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public void CudaWithoutCudaThrowsOrFallsBack()
+    {
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
+        if (torch.cuda.is_available()) return; // a CUDA machine: nothing to check here
+        var e = Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice("cuda:0", fallbackToCpu: false));
+        Assert.Contains(TorchRuntime.LibTorchDirVariable, e.Message);
+        Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice("cuda", fallbackToCpu: true).type);
+        Assert.Equal(DeviceType.CPU, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = "cuda", FallbackToCpu = true }).type);
+        Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice("gpu", fallbackToCpu: true));
+    }
+
+    [Fact]
+    public void MissingLibTorchFolderIsAClearError()
+    {
+        var e = Assert.Throws<EmotionMLException>(() => TorchRuntime.LoadLibTorch("/nonexistent/libtorch"));
+        Assert.Contains("does not exist", e.Message);
+    }
+}
