@@ -22,6 +22,12 @@ public sealed record AudioCnnOptions
     /// <summary>K of the pretraining classifier (RAVDESS has 8 emotions). Default 8.</summary>
     public int Classes { get; set; } = 8;
 
+    /// <summary>Input standardisation: the network sees (x − InputMean) · InputScale. The trainer sets both from the training spectrograms. Default 0 and 1.</summary>
+    public float InputMean { get; set; }
+
+    /// <summary>See <see cref="InputMean"/>. Default 1.</summary>
+    public float InputScale { get; set; } = 1;
+
     /// <summary>Throws <see cref="ArgumentException"/> for an unusable setting.</summary>
     public void Validate()
     {
@@ -129,7 +135,7 @@ public sealed class AudioCnn : nn.Module<Tensor, Tensor>
     {
         if (spectrogram.dim() != 4 || spectrogram.shape[1] != 1)
             throw new ArgumentException($"The audio CNN expects [B,1,T,F], got [{string.Join(",", spectrogram.shape)}].");
-        var x = spectrogram;
+        var x = Options.InputMean == 0 && Options.InputScale == 1 ? spectrogram : (spectrogram - Options.InputMean) * Options.InputScale;
         for (int i = 0; i < Layers.Count; i++)
         {
             x = convs[i].forward(x);

@@ -26,6 +26,8 @@ public static class AudioCnnOnnx
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = g.Input(SpectrogramInput, FusionHeadOnnx.BatchDim, 1, frames, bins);
+        if (cnn.Options.InputMean != 0 || cnn.Options.InputScale != 1)
+            x = g.Mul(g.Sub(x, g.Scalar(cnn.Options.InputMean, "input_mean")), g.Scalar(cnn.Options.InputScale, "input_scale"));
         for (int i = 0; i < AudioCnn.AudioCnn.Layers.Count; i++)
         {
             var spec = AudioCnn.AudioCnn.Layers[i];

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EmotionML.Training.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EmotionML.Training;
+
+/// <summary>
+/// The mini-batch loop shared by the trainers: seeded shuffling, weighted cross-entropy, optimiser and schedule, a
+/// validation split with early stopping (best weights restored), per-epoch progress, cancellation and checkpoints.
+/// </summary>
+internal static class TrainingLoop
+{
+    /// <summary>Logits [B, K] for the rows <paramref name="rows"/>, on <paramref name="device"/>.</summary>
+    public delegate Tensor Forward(int[] rows, Device device);
+
+    public static TrainingReport Run(nn.Module model, Forward forward, TrainingTable table, TrainerOptions o, string what)
+    {
+        o.Validate();
+        var device = TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = o.Threads, Device = o.Device, Seed = o.Seed, FallbackToCpu = false });
+        model.to(device);
+        var (train, validation) = table.Split(o.ValidationFraction, o.Seed);
+        if (train.Length == 0) throw new InvalidInputException($"{what}: no training rows left after the validation split.");
+        using var weights = tensor(table.ClassWeights(o.ClassWeighting, train)).to(device);
+        var parameters = model.parameters().ToList();
+        optim.Optimizer optimizer = o.Optimizer switch
+        {
+            OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay),
+            OptimizerKind.Sgd => optim.SGD(parameters, o.LearningRate, momentum: 0.9, nesterov: true, weight_decay: o.WeightDecay),
+            _ => optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay),
+        };
+        var rng = new Random(o.Seed);
+        var history = new List<TrainingProgress>();
+        var bestLoss = double.PositiveInfinity;
+        var bestEpoch = 0;
+        Dictionary<string, Tensor>? best = null;
+        var startEpoch = 1;
+        if (o.CheckpointPath is { } ckpt && File.Exists(ckpt) && File.Exists(ckpt + ".json"))
+        {
+            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(ckpt + ".json"))!;
+            model.load(ckpt);
+            startEpoch = state.Epoch + 1;
+            bestLoss = state.BestLoss;
+            bestEpoch = state.BestEpoch;
+            best = Snapshot(model);
+            // Replay the shuffles of the finished epochs so a resumed run sees the same batches as an uninterrupted one.
+            for (var e = 1; e < startEpoch; e++) Shuffle(train, rng);
+        }
+        var patience = 0;
+        for (var epoch = startEpoch; epoch <= o.MaxEpochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            SetLearningRate(optimizer, o, epoch);
+            model.train();
+            Shuffle(train, rng);
+            double lossSum = 0;
+            for (var start = 0; start < train.Length; start += o.BatchSize)
+            {
+                o.Cancellation.ThrowIfCancellationRequested();
+                var rows = train.AsSpan(start, Math.Min(o.BatchSize, train.Length - start)).ToArray();
+                using var scope = NewDisposeScope();
+                optimizer.zero_grad();
+                var logits = forward(rows, device);
+                var target = tensor(rows.Select(r => (long)table.Labels[r]).ToArray()).to(device);
+                var loss = nn.functional.cross_entropy(logits, target, weights);
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>() * rows.Length;
+            }
+            var trainLoss = lossSum / train.Length;
+            double valLoss = double.NaN, valAcc = double.NaN;
+            if (validation.Length > 0) (valLoss, valAcc) = Evaluate(model, forward, table, validation, weights, device, o.BatchSize);
+            var criterion = validation.Length > 0 ? valLoss : trainLoss;
+            var isBest = criterion < bestLoss - 1e-6 || validation.Length == 0;
+            if (isBest)
+            {
+                bestLoss = criterion;
+                bestEpoch = epoch;
+                DisposeAll(best);
+                best = Snapshot(model);
+                patience = 0;
+            }
+            else patience++;
+            var progress = new TrainingProgress(epoch, o.MaxEpochs, trainLoss, valLoss, valAcc, isBest, clock.Elapsed.TotalSeconds);
+            history.Add(progress);
+            o.Progress?.Report(progress);
+            if (o.CheckpointPath is { } path)
+            {
+                var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+                if (dir != null) Directory.CreateDirectory(dir);
+                model.save(path + ".tmp");
+                File.Move(path + ".tmp", path, overwrite: true);
+                File.WriteAllText(path + ".json", JsonSerializer.Serialize(new CheckpointState(epoch, bestLoss, bestEpoch)));
+            }
+            if (validation.Length > 0 && patience >= o.EarlyStoppingPatience) break;
+        }
+        if (best != null)
+        {
+            using (no_grad())
+                foreach (var (name, p) in model.state_dict())
+                    p.copy_(best[name]);
+            DisposeAll(best);
+        }
+        model.eval();
+        model.to(CPU);
+        return new TrainingReport(history, bestEpoch, train.Length, validation.Length);
+    }
+
+    private sealed record CheckpointState(int Epoch, double BestLoss, int BestEpoch);
+
+    private static (double Loss, double Accuracy) Evaluate(nn.Module model, Forward forward, TrainingTable table, int[] rows, Tensor weights, Device device, int batch)
+    {
+        model.eval();
+        double lossSum = 0, correct = 0, weightSum = 0;
+        using var _ = no_grad();
+        for (var start = 0; start < rows.Length; start += batch)
+        {
+            using var scope = NewDisposeScope();
+            var part = rows.AsSpan(start, Math.Min(batch, rows.Length - start)).ToArray();
+            var logits = forward(part, device);
+            var target = tensor(part.Select(r => (long)table.Labels[r]).ToArray()).to(device);
+            // Weighted mean loss, accumulated exactly over batches.
+            var w = weights.index_select(0, target);
+            lossSum += (nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.None) * w).sum().item<float>();
+            weightSum += w.sum().item<float>();
+            correct += logits.argmax(1).eq(target).sum().item<long>();
+        }
+        return (lossSum / Math.Max(weightSum, 1e-12), correct / rows.Length);
+    }
+
+    private static void SetLearningRate(optim.Optimizer optimizer, TrainerOptions o, int epoch)
+    {
+        var t = (epoch - 1) / (double)Math.Max(1, o.MaxEpochs - 1);
+        var lr = o.Schedule switch
+        {
+            LearningRateSchedule.Cosine => o.LearningRate * (0.01 + 0.99 * 0.5 * (1 + Math.Cos(Math.PI * t))),
+            LearningRateSchedule.Step => o.LearningRate * (t >= 0.75 ? 0.01 : t >= 0.5 ? 0.1 : 1),
+            _ => o.LearningRate,
+        };
+        foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+    }
+
+    private static void Shuffle(int[] a, Random rng)
+    {
+        for (var i = a.Length - 1; i > 0; i--)
+        {
+            var j = rng.Next(i + 1);
+            (a[i], a[j]) = (a[j], a[i]);
+        }
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(nn.Module model)
+        => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().MoveToOuterDisposeScope());
+
+    private static void DisposeAll(Dictionary<string, Tensor>? d)
+    {
+        if (d == null) return;
+        foreach (var t in d.Values) t.Dispose();
+    }
+
+    /// <summary>Stacks rows of flat float vectors into a tensor of the given shape (first dim = rows).</summary>
+    public static Tensor Stack(float[][] source, int[] rows, long[] itemShape, Device device)
+    {
+        var per = (int)itemShape.Aggregate(1L, (a, b) => a * b);
+        var data = new float[rows.Length * per];
+        for (var i = 0; i < rows.Length; i++) source[rows[i]].AsSpan(0, per).CopyTo(data.AsSpan(i * per, per));
+        return tensor(data, [rows.Length, .. itemShape]).to(device);
+    }
+}
