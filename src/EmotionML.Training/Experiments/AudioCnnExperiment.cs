@@ -1,0 +1,145 @@
+using EmotionML.Core;
+using EmotionML.Spectrogram;
+using EmotionML.Training.AudioCnn;
+using EmotionML.VideoInput;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+
+namespace EmotionML.Training.Experiments;
+
+/// <summary>Settings of <see cref="AudioCnnExperiment"/>.</summary>
+public sealed class AudioCnnExperimentOptions
+{
+    /// <summary>Speaker-independent folds. Default 4.</summary>
+    public int Folds { get; set; } = 4;
+
+    /// <summary>Spectrogram frames per clip (10 ms each). Default 300.</summary>
+    public int Frames { get; set; } = 300;
+
+    /// <summary>The trainer's settings (network, optimisation). GroupColumnName is set to the speaker.</summary>
+    public AudioCnnTrainerOptions Trainer { get; set; } = new();
+}
+
+/// <summary>
+/// Speaker-independent k-fold evaluation of the audio CNN on labelled speech (e.g. RAVDESS): spectrograms are computed
+/// once, then for each fold the CNN is trained on the other speakers (early stopping on held-out training speakers) and
+/// its own classifier is evaluated with ML.NET's multiclass evaluator on the fold's speakers.
+/// </summary>
+public static class AudioCnnExperiment
+{
+    private sealed class ClipRow
+    {
+        public string VideoPath { get; set; } = "";
+        public string Label { get; set; } = "";
+        public string Speaker { get; set; } = "";
+        public int Row { get; set; }
+    }
+
+    /// <summary>The spectrograms of <paramref name="clips"/> (T × 200 each), from <see cref="FeatureArrayCache"/> when computed before.</summary>
+    public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
+        => FeatureArrayCache.GetOrCompute("spectrogram", clips, $"v1|frames={frames}|bins=200|log", () => ComputeSpectrograms(ml, clips, frames, progress));
+
+    private static float[][] ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress)
+    {
+        // Two decoders at once: decoding is mostly ffmpeg process start-up.
+        var result = new float[clips.Count][];
+        var done = 0;
+        Parallel.ForEach(Enumerable.Range(0, clips.Count).Chunk(Math.Max(1, clips.Count / 8)), new ParallelOptions { MaxDegreeOfParallelism = 2 }, chunk =>
+        {
+            var part = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames);
+            for (var j = 0; j < chunk.Length; j++) result[chunk[j]] = part[j];
+            progress?.Report(Interlocked.Add(ref done, chunk.Length));
+        });
+        return result;
+    }
+
+    private static float[][] ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames)
+    {
+        var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }));
+        var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false })
+            .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = frames }));
+        var transformed = pipeline.Fit(data).Transform(data);
+        var result = new List<float[]>();
+        using var cursor = transformed.GetRowCursor([transformed.Schema["Spectrogram"]]);
+        var getter = cursor.GetGetter<VBuffer<float>>(transformed.Schema["Spectrogram"]);
+        VBuffer<float> buffer = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref buffer);
+            result.Add(buffer.DenseValues().ToArray());
+        }
+        return result.ToArray();
+    }
+
+    /// <summary>Runs the cross-validation.</summary>
+    public static CrossValidationResult Run(MLContext ml, IReadOnlyList<ClipRecord> clips, AudioCnnExperimentOptions options, IProgress<string>? log = null, float[][]? spectrograms = null)
+    {
+        spectrograms ??= Spectrograms(ml, clips, options.Frames);
+        var bins = spectrograms[0].Length / options.Frames;
+        var classes = clips.Select(c => c.Label).Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
+        var all = View(ml, clips, Enumerable.Range(0, clips.Count), spectrograms, options.Frames, bins);
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(all);
+        var confusion = new long[classes.Length, classes.Length];
+        var folds = new List<FoldResult>();
+        var result = new List<(string, int, float[])>();
+        var f = 0;
+        foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, options.Folds))
+        {
+            f++;
+            var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
+            var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
+            var trainer = ml.Transforms.TrainAudioCnn(Fold(options.Trainer));
+            var features = trainer.Fit(toKey.Transform(View(ml, clips, train, spectrograms, options.Frames, bins)));
+            var scored = trainer.LastClassifier!.Transform(features.Transform(toKey.Transform(View(ml, clips, test, spectrograms, options.Frames, bins))));
+            var (acc, f1) = Accumulate(ml, scored, confusion, result, test.Select(i => clips[i].Path).ToArray());
+            folds.Add(new FoldResult(testSpeakers, acc, f1, test.Length));
+            log?.Report($"fold {f}/{options.Folds} (speakers {string.Join(" ", testSpeakers)}): accuracy {acc:P1}, macro-F1 {f1:P1}, best epoch {trainer.LastReport!.BestEpoch}, {trainer.LastReport.Epochs.Average(e => e.Seconds):0.0} s/epoch");
+        }
+        var cv = new CrossValidationResult("audio CNN", classes, folds, confusion);
+        cv.Scores.AddRange(result);
+        return cv;
+    }
+
+    private static AudioCnnTrainerOptions Fold(AudioCnnTrainerOptions o) => new()
+    {
+        SpectrogramColumnName = "Spectrogram",
+        Network = o.Network with { },
+        Output = o.Output,
+        Training = CopyTraining(o.Training, "Speaker"),
+    };
+
+    internal static TrainerOptions CopyTraining(TrainerOptions t, string group) => new()
+    {
+        LabelColumnName = "Label", GroupColumnName = group, MaxEpochs = t.MaxEpochs, BatchSize = t.BatchSize, LearningRate = t.LearningRate,
+        WeightDecay = t.WeightDecay, Optimizer = t.Optimizer, Schedule = t.Schedule, ClassWeighting = t.ClassWeighting,
+        ValidationFraction = t.ValidationFraction, EarlyStoppingPatience = t.EarlyStoppingPatience, Seed = t.Seed, Device = t.Device,
+        Threads = t.Threads, Progress = t.Progress, Cancellation = t.Cancellation,
+    };
+
+    /// <summary>Evaluates scored data with ML.NET, adds its confusion counts and scores; returns (accuracy, macro-F1).</summary>
+    internal static (double Accuracy, double MacroF1) Accumulate(MLContext ml, IDataView scored, long[,] confusion, List<(string, int, float[])> scores, string[] paths)
+    {
+        var metrics = ml.MulticlassClassification.Evaluate(scored);
+        var counts = metrics.ConfusionMatrix.Counts;
+        var k = confusion.GetLength(0);
+        var fold = new long[k, k];
+        for (var i = 0; i < counts.Count; i++)
+            for (var j = 0; j < counts[i].Count; j++)
+            {
+                fold[i, j] = (long)counts[i][j];
+                confusion[i, j] += (long)counts[i][j];
+            }
+        var labels = scored.GetColumn<uint>("Label").ToArray();
+        var s = scored.GetColumn<float[]>("Score").ToArray();
+        for (var i = 0; i < labels.Length; i++) scores.Add((paths[i], (int)labels[i] - 1, s[i]));
+        var (_, f1) = CrossValidationResult.Metrics(fold);
+        return (metrics.MicroAccuracy, f1);
+    }
+
+    private static IDataView View(MLContext ml, IReadOnlyList<ClipRecord> clips, IEnumerable<int> rows, float[][] spectrograms, int frames, int bins)
+    {
+        var data = ml.Data.LoadFromEnumerable(rows.Select(i => new ClipRow { VideoPath = clips[i].Path, Label = clips[i].Label, Speaker = clips[i].Speaker, Row = i }).ToList());
+        return InMemoryColumns.Add(data, "Row", new InMemoryColumns.Column("Spectrogram", spectrograms, [frames, bins]));
+    }
+}
