@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Installs what EmotionML needs on a fresh Debian 12 machine with the .NET 10 SDK: ffmpeg (decoding).
+# Sets up a fresh Debian 12 machine with the .NET 10 SDK for EmotionML:
+#  - apt: ffmpeg (media decoding)
+#  - dotnet restore
+#  - TorchSharp's native library in the NuGet cache made loadable on Debian 12 (its GLIBCXX_3.4.32 need marked weak),
+#    for programs and notebooks that load it from there; project builds patch their own copies.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 if [ ${#need[@]} -gt 0 ]; then
@@ -9,4 +14,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 dotnet restore EmotionML.sln >/dev/null
+dotnet build build/EmotionML.BuildTools/EmotionML.BuildTools.csproj -c Release -v q >/dev/null
+nuget_root=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
+lib="$nuget_root/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so"
+[ -f "$lib" ] && dotnet build/EmotionML.BuildTools/bin/Release/net10.0/EmotionML.BuildTools.dll weaken-glibcxx "$lib" >/dev/null
 echo "setup ok"
