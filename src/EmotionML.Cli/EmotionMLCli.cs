@@ -27,6 +27,8 @@ public static class EmotionMLCli
             error.WriteLine("Run 'emotionml --help' (or 'emotionml <command> --help') for usage.");
             return ExitCodes.UsageError;
         }
+        // --shared sets the process-wide SharedPaths.Root; put it back on return so in-process callers (tests) are unaffected.
+        var previousShared = SharedPaths.Root;
         try
         {
             context = new CliContext(output, error, interactive)
@@ -58,6 +60,10 @@ public static class EmotionMLCli
             error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message}");
             error.WriteLine(e.ToString());
             return ExitCodes.RuntimeError;
+        }
+        finally
+        {
+            SharedPaths.Root = previousShared;
         }
     }
 
