@@ -137,6 +137,13 @@ public static class AudioCnnExperiment
         return (metrics.MicroAccuracy, f1);
     }
 
+    /// <summary>All clips with their spectrograms and the label as a key (classes in alphabetical order), ready for the trainer.</summary>
+    public static IDataView TrainingView(MLContext ml, IReadOnlyList<ClipRecord> clips, float[][] spectrograms, int frames)
+    {
+        var view = View(ml, clips, Enumerable.Range(0, clips.Count), spectrograms, frames, spectrograms[0].Length / frames);
+        return ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(view).Transform(view);
+    }
+
     private static IDataView View(MLContext ml, IReadOnlyList<ClipRecord> clips, IEnumerable<int> rows, float[][] spectrograms, int frames, int bins)
     {
         var data = ml.Data.LoadFromEnumerable(rows.Select(i => new ClipRow { VideoPath = clips[i].Path, Label = clips[i].Label, Speaker = clips[i].Speaker, Row = i }).ToList());

@@ -136,6 +136,18 @@ internal static class MediaDecoder
         return head.Length >= 1 && head[0] == 0x47 && new FileInfo(path).Length % 188 == 0; // MPEG-TS
     }
 
+    /// <summary>Decodes the first audio stream without probing first; null when that fails (the caller then probes to explain why).</summary>
+    public static float[]? TryDecodeAudioDirect(string path, int sampleRate)
+    {
+        CheckFile(path);
+        var (code, bytes, _) = RunBinary(FfmpegPath, path,
+            ["-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-ac", "1", "-ar", sampleRate.ToString(CultureInfo.InvariantCulture), "-f", "f32le", "pipe:1"]);
+        if (code != 0 || bytes.Length == 0) return null;
+        var samples = new float[bytes.Length / 4];
+        Buffer.BlockCopy(bytes, 0, samples, 0, samples.Length * 4);
+        return samples;
+    }
+
     public static (int W, int H) ScaledSize(int width, int height, int maxSide)
     {
         if (maxSide <= 0 || Math.Max(width, height) <= maxSide) return (width, height);

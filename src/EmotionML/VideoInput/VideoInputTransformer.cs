@@ -46,6 +46,11 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
     internal DecodedClip Decode(string path)
     {
         var o = Options;
+        if (!o.DecodeVideo && MediaDecoder.TryDecodeAudioDirect(path, VideoInputOptions.AudioSampleRate) is { } direct)
+        {
+            // Audio only: one ffmpeg call, no probe (the probe runs only to explain a failure).
+            return new DecodedClip(new([], 0, 0, 0, []), direct, new MediaInfo(false, 0, 0, 0, 0, 0, true, VideoInputOptions.AudioSampleRate, 1, direct.Length / (double)VideoInputOptions.AudioSampleRate));
+        }
         var info = MediaDecoder.Probe(path);
         DecodedFrames frames = new([], 0, 0, 0, []);
         if (o.DecodeVideo)

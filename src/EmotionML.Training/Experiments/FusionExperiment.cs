@@ -1,0 +1,203 @@
+using EmotionML.Core;
+using EmotionML.FaceFeatures;
+using EmotionML.Spectrogram;
+using EmotionML.Training.Fusion;
+using EmotionML.VideoInput;
+using EmotionML.FaceAlignment;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+
+namespace EmotionML.Training.Experiments;
+
+/// <summary>A face feature variant: backbone and enhancement (and the second backbone for F-AR-Mean).</summary>
+/// <param name="Name">Short name used in reports and as the column name.</param>
+/// <param name="Options">The face feature stage's options.</param>
+public sealed record FaceVariant(string Name, FaceFeatureOptions Options);
+
+/// <summary>Per-clip inputs of the fusion head, computed once and reused by every head configuration.</summary>
+public sealed class FusionFeatureSet
+{
+    /// <summary>The clips, in row order.</summary>
+    public required IReadOnlyList<ClipRecord> Clips { get; init; }
+
+    /// <summary>Frames per clip.</summary>
+    public required int Frames { get; init; }
+
+    /// <summary>Frame masks [Frames] per clip.</summary>
+    public required float[][] FrameMask { get; init; }
+
+    /// <summary>Face features [Frames·D] per clip, by variant name, with D.</summary>
+    public Dictionary<string, (float[][] Values, int Dim)> Face { get; } = [];
+
+    /// <summary>Audio feature sets [n·C] per clip.</summary>
+    public float[][]? Audio { get; set; }
+
+    /// <summary>Audio mask [n] per clip.</summary>
+    public float[][]? AudioMask { get; set; }
+
+    /// <summary>n, C of the audio features.</summary>
+    public (int Positions, int Dim) AudioShape { get; set; }
+
+    /// <summary>Share of real frames in which a face was found.</summary>
+    public double FaceFoundRate { get; set; }
+}
+
+/// <summary>
+/// Speaker-independent cross-validation of fusion heads on audio-visual clips (e.g. the Javanese set): features are
+/// extracted once per clip (face variants in one pass over the aligned crops, audio through a trained audio CNN) and
+/// cached; each head configuration is then trained per fold on the other speakers and evaluated with ML.NET.
+/// </summary>
+public static class FusionExperiment
+{
+    private sealed class ClipRow
+    {
+        public string VideoPath { get; set; } = "";
+        public string Label { get; set; } = "";
+        public string Speaker { get; set; } = "";
+        public int Row { get; set; }
+    }
+
+    /// <summary>Extracts (or loads from the cache) face features of every variant and the frame masks.</summary>
+    public static void AddFaceFeatures(MLContext ml, FusionFeatureSet set, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress = null)
+    {
+        var settings = $"v1|frames={set.Frames}|" + string.Join("|", variants.Select(v => $"{v.Name}:{System.Text.Json.JsonSerializer.Serialize(v.Options)}"));
+        var blob = FeatureArrayCache.GetOrCompute("face", set.Clips, settings, () => ComputeFace(ml, set.Clips, set.Frames, variants, progress));
+        // Layout per clip: [mask (Frames) | found rate (1) | variant 1 | variant 2 | ...]
+        var offset = set.Frames + 1;
+        var masks = blob.Select(b => b.AsSpan(0, set.Frames).ToArray()).ToArray();
+        set.FrameMask.AsSpan().Clear();
+        for (var i = 0; i < masks.Length; i++) set.FrameMask[i] = masks[i];
+        set.FaceFoundRate = blob.Sum(b => b[set.Frames]) / Math.Max(1, masks.Sum(m => m.Sum()));
+        foreach (var v in variants)
+        {
+            var d = v.Options.FeatureDimension;
+            var values = blob.Select(b => b.AsSpan(offset, set.Frames * d).ToArray()).ToArray();
+            set.Face[v.Name] = (values, d);
+            offset += set.Frames * d;
+        }
+    }
+
+    private static float[][] ComputeFace(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress)
+    {
+        var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }).ToList());
+        IEstimator<ITransformer> pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = frames, DecodeAudio = false })
+            .Append(ml.Transforms.AlignFaces(frames));
+        foreach (var v in variants)
+        {
+            var o = System.Text.Json.JsonSerializer.Deserialize<FaceFeatureOptions>(System.Text.Json.JsonSerializer.Serialize(v.Options))!;
+            o.OutputColumnName = "F_" + v.Name;
+            pipeline = pipeline.Append(ml.Transforms.ExtractFaceFeatures(o));
+        }
+        var transformed = pipeline.Fit(data).Transform(data);
+        var cols = new List<DataViewSchema.Column> { transformed.Schema["FrameMask"], transformed.Schema["FaceFound"] };
+        cols.AddRange(variants.Select(v => transformed.Schema["F_" + v.Name]));
+        using var cursor = transformed.GetRowCursor(cols);
+        var mask = cursor.GetGetter<VBuffer<float>>(cols[0]);
+        var found = cursor.GetGetter<VBuffer<bool>>(cols[1]);
+        var feats = cols.Skip(2).Select(c => cursor.GetGetter<VBuffer<float>>(c)).ToList();
+        VBuffer<float> m = default, f = default;
+        VBuffer<bool> fb = default;
+        var result = new List<float[]>();
+        while (cursor.MoveNext())
+        {
+            mask(ref m); found(ref fb);
+            var row = new List<float>(m.DenseValues()) { fb.DenseValues().Count(x => x) };
+            foreach (var g in feats) { g(ref f); row.AddRange(f.DenseValues()); }
+            result.Add(row.ToArray());
+            progress?.Report(result.Count);
+        }
+        return result.ToArray();
+    }
+
+    /// <summary>Extracts (or loads from the cache) the audio feature sets through a trained audio CNN ONNX file.</summary>
+    public static void AddAudioFeatures(MLContext ml, FusionFeatureSet set, string audioCnnOnnx, int spectrogramFrames, IProgress<int>? progress = null)
+    {
+        var cnnHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(audioCnnOnnx)));
+        var spectrograms = AudioCnnExperiment.Spectrograms(ml, set.Clips, spectrogramFrames, progress);
+        var probe = ml.Transforms.ExtractAudioFeatures(audioCnnOnnx);
+        var data = InMemoryColumns.Add(ml.Data.LoadFromEnumerable(set.Clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Row = i }).ToList()), "Row",
+            new InMemoryColumns.Column("Spectrogram", spectrograms, [spectrogramFrames, spectrograms[0].Length / spectrogramFrames]));
+        var transformer = probe.Fit(data);
+        set.AudioShape = (transformer.Shape.Positions, transformer.Shape.Channels);
+        set.Audio = FeatureArrayCache.GetOrCompute("audiofeat", set.Clips, $"v1|cnn={cnnHash}|frames={spectrogramFrames}", () =>
+            transformer.Transform(data).GetColumn<float[]>("AudioFeatures").ToArray());
+        set.AudioMask = set.Audio.Select(_ => Enumerable.Repeat(1f, set.AudioShape.Positions).ToArray()).ToArray();
+    }
+
+    /// <summary>Speaker-independent CV of one head configuration on <paramref name="set"/>.</summary>
+    public static CrossValidationResult Run(MLContext ml, FusionFeatureSet set, string faceVariant, FusionHeadOptions head, TrainerOptions training, int folds, string name, IProgress<string>? log = null)
+    {
+        var clips = set.Clips;
+        var classes = clips.Select(c => c.Label).Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
+        var all = View(ml, set, faceVariant, Enumerable.Range(0, clips.Count));
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(all);
+        var confusion = new long[classes.Length, classes.Length];
+        var foldResults = new List<FoldResult>();
+        var scores = new List<(string, int, float[])>();
+        foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, folds))
+        {
+            var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
+            var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
+            var trainer = ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+            {
+                Head = head with { },
+                Training = AudioCnnExperiment.CopyTraining(training, "Speaker"),
+            });
+            var model = trainer.Fit(toKey.Transform(View(ml, set, faceVariant, train)));
+            var scored = model.Transform(toKey.Transform(View(ml, set, faceVariant, test)));
+            var (acc, f1) = AudioCnnExperiment.Accumulate(ml, scored, confusion, scores, test.Select(i => clips[i].Path).ToArray());
+            foldResults.Add(new FoldResult(testSpeakers, acc, f1, test.Length));
+            log?.Report($"  {name}: fold {foldResults.Count}/{folds} (speaker {string.Join(" ", testSpeakers)}) accuracy {acc:P1}");
+        }
+        var result = new CrossValidationResult(name, classes, foldResults, confusion);
+        result.Scores.AddRange(scores);
+        return result;
+    }
+
+    /// <summary>Score-level ensemble of CV results (same clips): mean of the members' scores, optionally re-weighted per class.</summary>
+    public static CrossValidationResult Ensemble(string name, IReadOnlyList<CrossValidationResult> members, IReadOnlyList<ClipRecord> clips, double[]? classWeights, int folds)
+    {
+        var classes = members[0].Classes;
+        var byPath = members.Select(m => m.Scores.ToDictionary(s => s.Path)).ToList();
+        var confusion = new long[classes.Length, classes.Length];
+        var foldResults = new List<FoldResult>();
+        var result = new List<(string, int, float[])>();
+        foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, folds))
+        {
+            var fold = new long[classes.Length, classes.Length];
+            var test = clips.Where(c => testSpeakers.Contains(c.Speaker)).ToList();
+            foreach (var c in test)
+            {
+                var label = byPath[0][c.Path].Item2;
+                var combined = Ensembles.ScoreEnsembleTransformer.Combine(byPath.Select(d => d[c.Path].Item3).ToList(), null, classWeights);
+                var predicted = Array.IndexOf(combined, combined.Max());
+                fold[label, predicted]++;
+                confusion[label, predicted]++;
+                result.Add((c.Path, label, combined));
+            }
+            var (acc, f1) = CrossValidationResult.Metrics(fold);
+            foldResults.Add(new FoldResult(testSpeakers, acc, f1, test.Count));
+        }
+        var cv = new CrossValidationResult(name, classes, foldResults, confusion);
+        cv.Scores.AddRange(result);
+        return cv;
+    }
+
+    private static IDataView View(MLContext ml, FusionFeatureSet set, string faceVariant, IEnumerable<int> rows)
+    {
+        var data = ml.Data.LoadFromEnumerable(rows.Select(i => new ClipRow { VideoPath = set.Clips[i].Path, Label = set.Clips[i].Label, Speaker = set.Clips[i].Speaker, Row = i }).ToList());
+        var columns = new List<InMemoryColumns.Column>();
+        if (set.Face.TryGetValue(faceVariant, out var face))
+        {
+            columns.Add(new("FaceFeatures", face.Values, [set.Frames, face.Dim]));
+            columns.Add(new("FrameMask", set.FrameMask, [set.Frames]));
+        }
+        if (set.Audio != null)
+        {
+            columns.Add(new("AudioFeatures", set.Audio, [set.AudioShape.Positions, set.AudioShape.Dim]));
+            columns.Add(new("AudioMask", set.AudioMask!, [set.AudioShape.Positions]));
+        }
+        return InMemoryColumns.Add(data, "Row", columns.ToArray());
+    }
+}
