@@ -14,16 +14,18 @@ internal sealed class BackboneRunner : IDisposable
     private readonly byte[] _original;
     private readonly OnnxExecutionOptions? _execution;
     private readonly bool _keepLogits;
+    private readonly Affine2D _cropToInput;
     private readonly object _gate = new();
     private OnnxRunner _runner;
     private OnnxRunner? _single;
 
-    public BackboneRunner(FaceBackbone backbone, byte[] originalModel, OnnxExecutionOptions? execution, bool keepLogits = false)
+    public BackboneRunner(FaceBackbone backbone, byte[] originalModel, OnnxExecutionOptions? execution, bool keepLogits = false, bool wholeCrop = false)
     {
         Backbone = backbone;
         _original = originalModel;
         _execution = execution;
         _keepLogits = keepLogits;
+        _cropToInput = wholeCrop ? Affine2D.Scale((double)backbone.InputSize / FaceAlignmentOptions.CropSize, (double)backbone.InputSize / FaceAlignmentOptions.CropSize) : backbone.CropToInput();
         _runner = OnnxRunner.Create(backbone.PrepareGraph(originalModel, symbolicBatch: true, keepLogits), execution, $"{backbone.Kind} face backbone");
     }
 
@@ -46,7 +48,7 @@ internal sealed class BackboneRunner : IDisposable
     {
         var size = FaceAlignmentOptions.CropSize;
         var s = Backbone.InputSize;
-        var map = CropCopy.Compose(Backbone.CropToInput(size), copy.Transform(size));
+        var map = CropCopy.Compose(_cropToInput, copy.Transform(size));
         ReadOnlySpan<byte> rgb;
         if (s == size && map == new Affine2D(1, 0, 0, 0, 1, 0)) rgb = crop[..(size * size * 3)];
         else

@@ -54,6 +54,7 @@ public sealed class FaceFeatureCache
         b.Append(CultureInfo.InvariantCulture, $"v{FormatVersion};{o.Backbone};{FaceBackbone.Of(o.Backbone).Model.Sha256};{o.Enhancement}");
         if (o.Enhancement == FeatureEnhancement.FArMean)
             b.Append(CultureInfo.InvariantCulture, $";{o.SecondBackbone};{FaceBackbone.Of(o.SecondBackbone).Model.Sha256}");
+        if (o.WholeCropInput) b.Append(";whole-crop");
         foreach (var c in o.Copies())
             b.Append(CultureInfo.InvariantCulture, $";{c.RotationDegrees:R},{c.Scale:R},{(c.Mirror ? 1 : 0)}");
         return b.ToString();

@@ -13,9 +13,9 @@ internal sealed class FaceFeatureExtractor : IDisposable
     {
         _options = options;
         _copies = options.Copies();
-        Primary = new BackboneRunner(FaceBackbone.Of(options.Backbone), model, options.Execution);
+        Primary = new BackboneRunner(FaceBackbone.Of(options.Backbone), model, options.Execution, wholeCrop: options.WholeCropInput);
         if (options.Enhancement == FeatureEnhancement.FArMean)
-            Second = new BackboneRunner(FaceBackbone.Of(options.SecondBackbone), secondModel ?? throw new ArgumentNullException(nameof(secondModel)), options.Execution);
+            Second = new BackboneRunner(FaceBackbone.Of(options.SecondBackbone), secondModel ?? throw new ArgumentNullException(nameof(secondModel)), options.Execution, wholeCrop: options.WholeCropInput);
         Dimension = options.FeatureDimension;
     }
 

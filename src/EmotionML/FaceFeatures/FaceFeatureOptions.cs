@@ -45,6 +45,12 @@ public sealed class FaceFeatureOptions
     /// <summary>Output: features, MaxFrames × D floats (padding rows zero). Default "FaceFeatures".</summary>
     public string OutputColumnName { get; set; } = "FaceFeatures";
 
+    /// <summary>
+    /// In-process only (not saved): feed every backbone the whole crop, ignoring its crop geometry. Used for inputs that are
+    /// already tight face images (FER2013) rather than 224 aligned crops with a 30 % margin.
+    /// </summary>
+    internal bool WholeCropInput { get; set; }
+
     /// <summary>The per-frame feature dimension these options produce.</summary>
     public int FeatureDimension => FaceFeatures.Enhancement.OutputDim(Enhancement, FaceBackbone.Of(Backbone).FeatureDim,
         Enhancement == FeatureEnhancement.FArMean ? FaceBackbone.Of(SecondBackbone).FeatureDim : 0);

@@ -346,4 +346,27 @@ public sealed class FaceFeatureTests(ITestOutputHelper output)
         Assert.True(shape.TryFindColumn("FaceFeatures", out var col));
         Assert.Equal(NumberDataViewType.Single, col.ItemType);
     }
+
+    [Fact]
+    public void BackboneComparisonRunsThroughTheImagePipeline()
+    {
+        // Smoke size; EMOTIONML_TABLE1="train,test" (images per class) runs the full comparison of all backbones instead.
+        var full = Environment.GetEnvironmentVariable("EMOTIONML_TABLE1");
+        var sizes = full?.Split(',').Select(int.Parse).ToArray() ?? [8, 4];
+        var rows = BackboneComparison.Run(sizes[0], sizes[1], full == null ? [FaceBackboneKind.MiniXception] : null, log: output.WriteLine,
+            cacheDirectory: Environment.GetEnvironmentVariable("EMOTIONML_TABLE1_CACHE"));
+        output.WriteLine(BackboneComparison.ToMarkdown(rows));
+        Assert.All(rows, r => Assert.Equal(7 * sizes[1], r.TestImages));
+        Assert.All(rows, r => Assert.InRange(r.Accuracy, 0, 1));
+        if (full == null) Assert.True(rows[0].Accuracy > 1.0 / 7, $"mini-Xception features accuracy {rows[0].Accuracy:P1}");
+    }
+
+    [Fact]
+    public void BenchmarkReportsThroughput()
+    {
+        var full = Environment.GetEnvironmentVariable("EMOTIONML_FACEBENCH") != null;
+        var rows = FaceFeatureBenchmark.Run(frames: full ? 8 : 2, repeats: full ? 2 : 1, backbones: full ? null : [FaceBackboneKind.MiniXception]);
+        foreach (var r in rows) output.WriteLine(r.ToString());
+        Assert.All(rows, r => Assert.True(r.BasicFramesPerSecond > 0 && r.CopiesFramesPerSecond > 0 && r.BareOrtFramesPerSecond > 0));
+    }
 }
