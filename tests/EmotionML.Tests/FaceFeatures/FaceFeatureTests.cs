@@ -369,4 +369,36 @@ public sealed class FaceFeatureTests(ITestOutputHelper output)
         foreach (var r in rows) output.WriteLine(r.ToString());
         Assert.All(rows, r => Assert.True(r.BasicFramesPerSecond > 0 && r.CopiesFramesPerSecond > 0 && r.BareOrtFramesPerSecond > 0));
     }
+
+    [Fact]
+    public void ChainsAfterFaceAlignmentStraightFromVideo()
+    {
+        var data = _ml.Data.LoadFromEnumerable([new Clip { VideoPath = TestData.Javanese("03-01-03_01.mp4") }]);
+        var chain = _ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = 2 })
+            .Append(_ml.Transforms.AlignFaces(3))
+            .Append(_ml.Transforms.ExtractFaceFeatures(FaceBackboneKind.MiniXception, FeatureEnhancement.FMeanStd));
+        var model = chain.Fit(data);
+        var column = model.GetOutputSchema(data.Schema)["FaceFeatures"];
+        Assert.Equal([3, 256], ((VectorDataViewType)column.Type).Dimensions.ToArray());
+        var features = model.Transform(data).GetColumn<float[]>("FaceFeatures").Single();
+        Assert.Contains(features.Take(2 * 256), v => v != 0);
+        Assert.All(features.Skip(2 * 256), v => Assert.Equal(0, v)); // the padded third frame
+    }
+
+    [Fact]
+    public void ConcurrentCacheWritersAndReadersNeverSeeAPartialEntry()
+    {
+        var cache = new FaceFeatureCache(TestData.TempDir("ffcache-par"));
+        var values = Enumerable.Range(0, 50_000).Select(i => (float)i).ToArray();
+        const string key = "ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
+        Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            if (i % 2 == 0) cache.Write(key, values);
+            else if (cache.TryRead(key, values.Length, out var read)) Assert.Equal(values, read);
+        });
+        Assert.Equal(0, cache.Counts.Corrupt);
+        Assert.True(cache.TryRead(key, values.Length, out var final));
+        Assert.Equal(values, final);
+        Assert.Empty(Directory.GetFiles(cache.Directory, "*.tmp", SearchOption.AllDirectories));
+    }
 }
