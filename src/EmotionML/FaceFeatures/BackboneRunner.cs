@@ -1,0 +1,136 @@
+using EmotionML.FaceAlignment;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace EmotionML.FaceFeatures;
+
+/// <summary>
+/// One backbone on ONNX Runtime: the prepared graph (feature exposed, batch dimension symbolic), crop → input tensor
+/// preprocessing, and batched runs. If a batched run fails (a graph whose batch size is baked in), it falls back to a
+/// per-image session on the graph with its original batch dimension and stays there.
+/// </summary>
+internal sealed class BackboneRunner : IDisposable
+{
+    private readonly byte[] _original;
+    private readonly OnnxExecutionOptions? _execution;
+    private readonly bool _keepLogits;
+    private readonly Affine2D _cropToInput;
+    private readonly object _gate = new();
+    private OnnxRunner _runner;
+    private OnnxRunner? _single;
+
+    public BackboneRunner(FaceBackbone backbone, byte[] originalModel, OnnxExecutionOptions? execution, bool keepLogits = false, bool wholeCrop = false)
+    {
+        Backbone = backbone;
+        _original = originalModel;
+        _execution = execution;
+        _keepLogits = keepLogits;
+        _cropToInput = wholeCrop ? Affine2D.Scale((double)backbone.InputSize / FaceAlignmentOptions.CropSize, (double)backbone.InputSize / FaceAlignmentOptions.CropSize) : backbone.CropToInput();
+        _runner = OnnxRunner.Create(backbone.PrepareGraph(originalModel, symbolicBatch: true, keepLogits), execution, $"{backbone.Kind} face backbone");
+    }
+
+    public FaceBackbone Backbone { get; }
+
+    /// <summary>The provider the session runs on.</summary>
+    public string Provider => _runner.Provider;
+
+    /// <summary>False once a batched run failed and the runner went per-image.</summary>
+    public bool Batched { get; private set; } = true;
+
+    /// <summary>Number of images per Run call allowed; larger sets are split.</summary>
+    public int MaxBatch { get; set; } = 64;
+
+    /// <summary>
+    /// Writes into <paramref name="input"/> (slot <paramref name="slot"/>, <see cref="FaceBackbone.InputLength"/> floats) the
+    /// backbone input for one 224×224 RGB crop seen through <paramref name="copy"/>.
+    /// </summary>
+    public void Preprocess(ReadOnlySpan<byte> crop, CropCopy copy, Span<float> input, int slot, byte[] scratch)
+    {
+        var size = FaceAlignmentOptions.CropSize;
+        var s = Backbone.InputSize;
+        var map = CropCopy.Compose(_cropToInput, copy.Transform(size));
+        ReadOnlySpan<byte> rgb;
+        if (s == size && map == new Affine2D(1, 0, 0, 0, 1, 0)) rgb = crop[..(size * size * 3)];
+        else
+        {
+            ImageWarp.Warp(crop, size, size, scratch.AsSpan(0, s * s * 3), s, s, map);
+            rgb = scratch.AsSpan(0, s * s * 3);
+        }
+        Backbone.Normalise(rgb, input.Slice(slot * Backbone.InputLength, Backbone.InputLength));
+    }
+
+    /// <summary>A scratch buffer for <see cref="Preprocess"/>.</summary>
+    public byte[] NewScratch() => new byte[Backbone.InputSize * Backbone.InputSize * 3];
+
+    /// <summary>Runs <paramref name="n"/> preprocessed images; returns [n, D] features (and [n, 7] logits when kept).</summary>
+    public (float[] Features, float[]? Logits) Run(float[] input, int n)
+    {
+        var b = Backbone;
+        var features = new float[n * b.FeatureDim];
+        var logits = _keepLogits && b.LogitsTensor != null ? new float[n * 7] : null;
+        for (var start = 0; start < n; start += MaxBatch)
+        {
+            var count = Math.Min(MaxBatch, n - start);
+            RunChunk(input.AsMemory(start * b.InputLength, count * b.InputLength), count,
+                features.AsSpan(start * b.FeatureDim, count * b.FeatureDim), logits == null ? default : logits.AsSpan(start * 7, count * 7));
+        }
+        return (features, logits);
+    }
+
+    private void RunChunk(Memory<float> input, int n, Span<float> features, Span<float> logits)
+    {
+        if (Batched)
+        {
+            if (n == 1) { RunOne(_runner, input, 1, features, logits); return; }
+            if (TryRun(_runner, input, n, features, logits)) return;
+        }
+        var single = SingleRunner();
+        var len = Backbone.InputLength;
+        for (var i = 0; i < n; i++)
+            RunOne(single, input.Slice(i * len, len), 1, features.Slice(i * Backbone.FeatureDim, Backbone.FeatureDim), logits.IsEmpty ? logits : logits.Slice(i * 7, 7));
+    }
+
+    private bool TryRun(OnnxRunner runner, Memory<float> input, int n, Span<float> features, Span<float> logits)
+    {
+        try
+        {
+            RunOne(runner, input, n, features, logits);
+            return true;
+        }
+        catch (OnnxRuntimeException)
+        {
+            Batched = false;
+            return false;
+        }
+    }
+
+    private OnnxRunner SingleRunner()
+    {
+        lock (_gate)
+            return _single ??= OnnxRunner.Create(Backbone.PrepareGraph(_original, symbolicBatch: false, _keepLogits), _execution, $"{Backbone.Kind} face backbone (per image)");
+    }
+
+    private void RunOne(OnnxRunner runner, Memory<float> input, int n, Span<float> features, Span<float> logits)
+    {
+        var b = Backbone;
+        var tensor = new DenseTensor<float>(input, [n, b.Channels, b.InputSize, b.InputSize]);
+        using var results = runner.Session.Run([NamedOnnxValue.CreateFromTensor(b.InputName, tensor)]);
+        foreach (var r in results)
+        {
+            var values = r.AsTensor<float>().ToArray();
+            if (r.Name == FaceBackbone.PreparedFeatureOutput)
+            {
+                if (values.Length != n * b.FeatureDim)
+                    throw new InvalidOperationException($"{b.Kind}: feature tensor has {values.Length} values for {n} images, expected {n * b.FeatureDim}.");
+                values.CopyTo(features);
+            }
+            else if (r.Name == b.LogitsTensor && !logits.IsEmpty) values.AsSpan(0, n * 7).CopyTo(logits);
+        }
+    }
+
+    public void Dispose()
+    {
+        _runner.Dispose();
+        _single?.Dispose();
+    }
+}

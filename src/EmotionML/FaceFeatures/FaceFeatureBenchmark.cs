@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace EmotionML.FaceFeatures;
+
+/// <summary>Throughput of one backbone.</summary>
+/// <param name="Backbone">The backbone.</param>
+/// <param name="Frames">Real frames per clip in the benchmark row.</param>
+/// <param name="BasicFramesPerSecond">Frames/s of the ML.NET transform with Basic features (all frames in one batch).</param>
+/// <param name="CopiesFramesPerSecond">Frames/s of the ML.NET transform with F-Mean (18 copies per frame, one batch per frame).</param>
+/// <param name="BareOrtFramesPerSecond">Frames/s of a bare ONNX Runtime session on the same, already preprocessed, batch.</param>
+/// <param name="TransformOverBareRatio">Basic transform time / bare session time (≥ 1; the overhead of preprocessing and ML.NET plumbing).</param>
+/// <param name="Provider">ONNX Runtime provider used.</param>
+internal sealed record FaceFeatureBenchmarkRow(FaceBackboneKind Backbone, int Frames, double BasicFramesPerSecond, double CopiesFramesPerSecond,
+    double BareOrtFramesPerSecond, double TransformOverBareRatio, string Provider);
+
+/// <summary>Measures frames/s per backbone, Basic vs 18 copies, and the ML.NET transform against a bare ONNX Runtime session (for the CLI <c>bench</c> command).</summary>
+internal static class FaceFeatureBenchmark
+{
+    private sealed class Row
+    {
+        public byte[] FaceCrops { get; set; } = [];
+        public float[] FrameMask { get; set; } = [];
+    }
+
+    /// <summary>Runs each backbone on one synthetic clip of <paramref name="frames"/> frames (content does not change the cost), best of <paramref name="repeats"/>.</summary>
+    public static IReadOnlyList<FaceFeatureBenchmarkRow> Run(int frames = 8, int repeats = 2, IEnumerable<FaceBackboneKind>? backbones = null, OnnxExecutionOptions? execution = null)
+    {
+        var random = new Random(5);
+        var crops = new byte[frames * 224 * 224 * 3];
+        random.NextBytes(crops);
+        var mask = Enumerable.Repeat(1f, frames).ToArray();
+        var ml = new MLContext(1);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.FaceCrops)].ColumnType = new VectorDataViewType(NumberDataViewType.Byte, frames, 224, 224, 3);
+        schema[nameof(Row.FrameMask)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, frames);
+        var data = ml.Data.LoadFromEnumerable([new Row { FaceCrops = crops, FrameMask = mask }], schema);
+        var results = new List<FaceFeatureBenchmarkRow>();
+        foreach (var kind in backbones ?? Enum.GetValues<FaceBackboneKind>())
+        {
+            var b = FaceBackbone.Of(kind);
+            var bytes = File.ReadAllBytes(b.Model.Resolve());
+            double Transform(FeatureEnhancement e)
+            {
+                var t = ml.Transforms.ExtractFaceFeatures(new FaceFeatureOptions { Backbone = kind, Enhancement = e, Execution = execution ?? new() }).Fit(data);
+                var output = t.Transform(data);
+                return Best(repeats, () => output.GetColumn<float[]>("FaceFeatures").ToArray());
+            }
+            var basic = Transform(FeatureEnhancement.Basic);
+            var copies = Transform(FeatureEnhancement.FMean);
+            using var runner = new BackboneRunner(b, bytes, execution);
+            var input = new float[frames * b.InputLength];
+            var scratch = runner.NewScratch();
+            for (var f = 0; f < frames; f++) runner.Preprocess(crops.AsSpan(f * 224 * 224 * 3, 224 * 224 * 3), CropCopy.Identity, input, f, scratch);
+            using var session = OnnxRunner.Create(b.PrepareGraph(bytes, symbolicBatch: true), execution, "benchmark");
+            var tensor = new DenseTensor<float>(input, [frames, b.Channels, b.InputSize, b.InputSize]);
+            var bare = Best(repeats, () => { using var r = session.Session.Run([NamedOnnxValue.CreateFromTensor(b.InputName, tensor)]); });
+            results.Add(new FaceFeatureBenchmarkRow(kind, frames, frames / basic, frames / copies, frames / bare, basic / bare, session.Provider));
+        }
+        return results;
+    }
+
+    private static double Best(int repeats, Action action)
+    {
+        action(); // warm-up (session creation, first-run allocations)
+        var best = double.MaxValue;
+        for (var r = 0; r < Math.Max(1, repeats); r++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+}

@@ -1,0 +1,152 @@
+using EmotionML.Core;
+using EmotionML.FaceAlignment;
+using EmotionML.FaceFeatures;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(FaceFeatureTransformer), null, typeof(SignatureLoadModel), "EmotionML Face Features", FaceFeatureTransformer.LoaderSignature)]
+
+namespace EmotionML.FaceFeatures;
+
+/// <summary>
+/// Runs a frozen face CNN (<see cref="FaceBackboneKind"/>) on every real frame's 224×224 aligned crop and writes
+/// <c>FaceFeatures</c> = vector&lt;float&gt;[MaxFrames·D] with dimensions [MaxFrames, D] (padding rows zero), D set by the
+/// enhancement. All real frames of a clip (or all transformed copies of a frame) go through the backbone in one batch.
+/// The backbone ONNX bytes are stored in the model zip and sha256-checked when loaded.
+/// </summary>
+public sealed class FaceFeatureTransformer : EmotionTransformerBase, IDisposable
+{
+    internal const string LoaderSignature = "EmotionMLFaceFeatures";
+    private const uint FormatVersion = 0x00010001;
+    private readonly byte[] _model;
+    private readonly byte[]? _secondModel;
+    private readonly Lazy<FaceFeatureExtractor> _extractor;
+    private readonly FaceFeatureCache? _cache;
+    private readonly string _settingsKey;
+
+    internal FaceFeatureTransformer(IHostEnvironment env, FaceFeatureOptions options, byte[] model, byte[]? secondModel) : base(env, nameof(FaceFeatureTransformer))
+    {
+        options.Validate();
+        Options = options;
+        _model = model;
+        _secondModel = secondModel;
+        ModelFiles.CheckBytes(model, FaceBackbone.Of(options.Backbone).Model, "face features backbone");
+        if (options.Enhancement == FeatureEnhancement.FArMean)
+            ModelFiles.CheckBytes(secondModel ?? throw new ArgumentNullException(nameof(secondModel)), FaceBackbone.Of(options.SecondBackbone).Model, "face features second backbone");
+        _extractor = new Lazy<FaceFeatureExtractor>(() => new FaceFeatureExtractor(Options, _model, _secondModel), LazyThreadSafetyMode.ExecutionAndPublication);
+        _cache = options.CacheDirectory is { } dir ? new FaceFeatureCache(dir) : null;
+        _settingsKey = FaceFeatureCache.SettingsKey(options);
+    }
+
+    /// <summary>The options this stage runs with.</summary>
+    public FaceFeatureOptions Options { get; }
+
+    /// <summary>Per-frame feature dimension D.</summary>
+    public int FeatureDimension => Options.FeatureDimension;
+
+    /// <summary>The feature cache, when <see cref="FaceFeatureOptions.CacheDirectory"/> is set.</summary>
+    public FaceFeatureCache? Cache => _cache;
+
+    internal FaceFeatureExtractor Extractor => _extractor.Value;
+
+    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLFFEAT", FormatVersion, LoaderSignature, typeof(FaceFeatureTransformer));
+
+    private static FaceFeatureTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        const string stage = "face features";
+        ModelFormat.CheckVersion(ctx, GetVersionInfo(), stage);
+        var options = ModelFormat.ReadOptions<FaceFeatureOptions>(ctx, stage);
+        var model = ModelFormat.ReadBlob(ctx, "Backbone.onnx", stage);
+        ModelFiles.CheckBytes(model, FaceBackbone.Of(options.Backbone).Model, "face features backbone (from the model zip)");
+        byte[]? second = null;
+        if (options.Enhancement == FeatureEnhancement.FArMean)
+        {
+            second = ModelFormat.ReadBlob(ctx, "SecondBackbone.onnx", stage);
+            ModelFiles.CheckBytes(second, FaceBackbone.Of(options.SecondBackbone).Model, "face features second backbone (from the model zip)");
+        }
+        return new FaceFeatureTransformer(env, options, model, second);
+    }
+
+    private protected override void Save(ModelSaveContext ctx)
+    {
+        ctx.SetVersionInfo(GetVersionInfo());
+        ModelFormat.WriteOptions(ctx, Options);
+        ModelFormat.WriteBlob(ctx, "Backbone.onnx", _model);
+        if (_secondModel != null) ModelFormat.WriteBlob(ctx, "SecondBackbone.onnx", _secondModel);
+    }
+
+    private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
+
+    /// <summary>Features of one clip ([maxFrames·D]), through the cache when one is set.</summary>
+    internal float[] Compute(ReadOnlySpan<byte> crops, ReadOnlySpan<float> mask)
+    {
+        if (_cache == null) return Extractor.ComputeClip(crops, mask);
+        var key = FaceFeatureCache.Key(crops, mask, _settingsKey);
+        var length = mask.Length * FeatureDimension;
+        if (_cache.TryRead(key, length, out var cached)) return cached;
+        var values = Extractor.ComputeClip(crops, mask);
+        _cache.Write(key, values);
+        return values;
+    }
+
+    /// <summary>Releases the ONNX Runtime sessions.</summary>
+    public void Dispose()
+    {
+        if (_extractor.IsValueCreated) _extractor.Value.Dispose();
+    }
+
+    private sealed class Mapper : BoundMapper
+    {
+        private const int CropBytes = FaceAlignmentOptions.CropSize * FaceAlignmentOptions.CropSize * 3;
+        private readonly FaceFeatureTransformer _parent;
+        private readonly int _crops, _mask, _maxFrames;
+
+        public Mapper(FaceFeatureTransformer parent, DataViewSchema schema) : base(schema)
+        {
+            _parent = parent;
+            var o = parent.Options;
+            _mask = FindInput(o.MaskColumnName, "frame mask", t => t is VectorDataViewType { IsKnownSize: true, ItemType: var it } && it == NumberDataViewType.Single,
+                "a known-size float vector [MaxFrames]");
+            _maxFrames = ((VectorDataViewType)schema[_mask].Type).Size;
+            var expected = _maxFrames * CropBytes;
+            _crops = FindInput(o.CropsColumnName, "face crops", t => t is VectorDataViewType { ItemType: var it } v && it == NumberDataViewType.Byte && v.Size == expected,
+                $"a byte vector of MaxFrames·224·224·3 = {expected} (MaxFrames = {_maxFrames} from the mask column)");
+            Outputs = [new OutputColumn(o.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, _maxFrames, parent.FeatureDimension))];
+        }
+
+        public override IReadOnlyList<OutputColumn> Outputs { get; }
+
+        public override IReadOnlyList<int> Dependencies => [_crops, _mask];
+
+        public override RowState CreateState(DataViewRow input) => new State(this, input);
+
+        private sealed class State : RowState
+        {
+            private readonly Mapper _m;
+            private readonly ValueGetter<VBuffer<byte>> _crops;
+            private readonly ValueGetter<VBuffer<float>> _mask;
+            private VBuffer<byte> _cropBuffer;
+            private VBuffer<float> _maskBuffer;
+            private float[] _features = [];
+
+            public State(Mapper m, DataViewRow input) : base(input)
+            {
+                _m = m;
+                _crops = InputGetter<VBuffer<byte>>(input, m._crops);
+                _mask = InputGetter<VBuffer<float>>(input, m._mask);
+            }
+
+            protected override void Compute()
+            {
+                _crops(ref _cropBuffer);
+                _mask(ref _maskBuffer);
+                var crops = _cropBuffer.IsDense ? _cropBuffer.GetValues() : _cropBuffer.DenseValues().ToArray();
+                var mask = _maskBuffer.IsDense ? _maskBuffer.GetValues() : _maskBuffer.DenseValues().ToArray();
+                _features = _m._parent.Compute(crops, mask);
+            }
+
+            public override Delegate GetGetter(int outputIndex) => Vector(() => (ReadOnlyMemory<float>)_features);
+        }
+    }
+}
