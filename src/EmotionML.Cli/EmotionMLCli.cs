@@ -84,7 +84,9 @@ public static class EmotionMLCli
         root.Subcommands.Add(ManifestCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
-        // Hooks: TrainCommand.Create(context), EvaluateCommand.Create(context) (EmotionML.Training) go here.
+        root.Subcommands.Add(TrainAudioCommand.Create(context));
+        root.Subcommands.Add(EvaluateCommand.Create(context));
+        root.Subcommands.Add(TrainCommand.Create(context));
         return root;
     }
 

@@ -19,7 +19,7 @@ internal static class TrainAudioCommand
         var folds = new Option<int>("--folds") { Description = "Run speaker-independent k-fold CV first and report accuracy and the confusion matrix (0 = skip). Default 0.", DefaultValueFactory = _ => 0 };
         var epochs = new Option<int>("--epochs") { Description = "Maximum epochs (early stopping on held-out speakers). Default 30.", DefaultValueFactory = _ => 30 };
         var frames = new Option<int>("--frames") { Description = "Spectrogram frames (10 ms each; centre crop / pad). Default 300.", DefaultValueFactory = _ => 300 };
-        var channels = new Option<string>("--channels") { Description = "Channels of the 5 conv layers, e.g. 64-128-256-192-128 (default) or 32-64-128-96-64 (4× faster).", DefaultValueFactory = _ => "64-128-256-192-128" };
+        var channels = new Option<string>("--channels") { Description = "Channels of the 5 conv layers, e.g. 32-64-128-96-64 (default, CPU-sized) or 64-128-256-192-128 (4× the compute).", DefaultValueFactory = _ => "32-64-128-96-64" };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the CV result (accuracy, per-fold, confusion matrix) as markdown here.", HelpName = "out.md" };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("train-audio", "Train the AlexNet-style audio CNN on speech spectrograms with TorchSharp (early stopping on held-out speakers) and export it to ONNX; with --folds, first report its speaker-independent accuracy.")

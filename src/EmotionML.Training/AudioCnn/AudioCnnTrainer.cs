@@ -14,8 +14,11 @@ public sealed class AudioCnnTrainerOptions
     /// <summary>Input spectrogram column (vector [T, F]). Default "Spectrogram".</summary>
     public string SpectrogramColumnName { get; set; } = "Spectrogram";
 
-    /// <summary>The network (channels, batch norm, dropout). Classes and input standardisation are set from the data.</summary>
-    public AudioCnnOptions Network { get; set; } = new();
+    /// <summary>
+    /// The network (channels, batch norm, dropout). Classes and input standardisation are set from the data. Default
+    /// channels 32-64-128-96-64 (about 4× cheaper than <see cref="AudioCnnOptions"/>' default; CPU training on 2 cores).
+    /// </summary>
+    public AudioCnnOptions Network { get; set; } = new() { Channels = [32, 64, 128, 96, 64] };
 
     /// <summary>Optimisation and validation settings.</summary>
     public TrainerOptions Training { get; set; } = new() { BatchSize = 32, MaxEpochs = 30, EarlyStoppingPatience = 6 };

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using EmotionML.FaceFeatures;
+using EmotionML.Training.Experiments;
+using EmotionML.Training.Fusion;
+using Microsoft.ML;
+
+namespace EmotionML.Cli.Commands;
+
+/// <summary><c>emotionml evaluate</c>: speaker-independent cross-validation of the audio-visual model (or the whole experiment table).</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create(Func<CliContext> context)
+    {
+        var dataset = new Option<string>("--dataset") { Description = "Shared audio-visual dataset (default javanese-av).", DefaultValueFactory = _ => "javanese-av" };
+        var manifest = new Option<FileInfo?>("--manifest") { Description = "Evaluate on a manifest CSV (path,label,speaker) instead of a shared dataset.", HelpName = "m.csv" };
+        var folds = new Option<int>("--folds") { Description = "Speaker-independent folds (default: one per speaker, up to 7).", DefaultValueFactory = _ => 0 };
+        var frames = new Option<int>("--frames") { Description = "Frames per clip. Default 8.", DefaultValueFactory = _ => 8 };
+        var backbone = Enum<FaceBackboneKind>("--backbone", "Face backbone of the main features", FaceBackboneKind.FerDenseNet121);
+        var faceAttention = Enum<AttentionKind>("--face-attention", "Attention over frames", AttentionKind.Transformer);
+        var audioAttention = Enum<AttentionKind>("--audio-attention", "Attention over audio positions", AttentionKind.Transformer);
+        var fusion = Enum<FusionKind>("--fusion", "Cross-modal fusion", FusionKind.Fbp);
+        var modalities = Enum<Modalities>("--modalities", "Modalities", Modalities.Both);
+        var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = $"Trained audio CNN (ONNX). Default {TrainAudioCommand.DefaultModelPath}; trained on RAVDESS first if missing.", HelpName = "cnn.onnx" };
+        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs of the head (early stopping on held-out training speakers). Default 60.", DefaultValueFactory = _ => 60 };
+        var experiments = new Option<bool>("--experiments") { Description = "Run the whole experiment table: modalities, the 3×3 attention grid, the enhancement variants and ensembles." };
+        var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the result table (with this command) as markdown here.", HelpName = "out.md" };
+        var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
+        var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and scored with ML.NET's evaluator. Prints accuracy, macro-F1 and the confusion matrix.")
+        {
+            dataset, manifest, folds, frames, backbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs, experiments, markdown, seed,
+        };
+        command.SetAction(parse =>
+        {
+            var ctx = context();
+            var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
+            var speakers = clips.Select(c => c.Speaker).Distinct().Count();
+            var k = parse.GetValue(folds) is > 0 and var f ? f : Math.Min(7, speakers);
+            var ml = new MLContext(parse.GetValue(seed));
+            var log = new SyncProgress<string>(ctx.Error.WriteLine);
+            var o = new ExperimentSuiteOptions
+            {
+                Folds = k,
+                Frames = parse.GetValue(frames),
+                Backbone = parse.GetValue(backbone),
+                Sections = parse.GetValue(experiments) ? ExperimentSections.All : ExperimentSections.Modalities,
+            };
+            o.Training.MaxEpochs = parse.GetValue(epochs);
+            o.Training.Seed = parse.GetValue(seed);
+            o.Training.Threads = ctx.Threads > 0 ? ctx.Threads : 1;
+            o.Training.Device = ctx.Device == ExecutionDevice.Cuda ? "cuda" : "cpu";
+            var mods = parse.GetValue(modalities);
+            if (mods != Modalities.FaceOnly) o.AudioCnnOnnx = EnsureAudioCnn(ctx, ml, parse.GetValue(audioCnn), log);
+            if (!parse.GetValue(experiments))
+            {
+                // One configuration.
+                var set = new FusionFeatureSet { Clips = clips, Frames = o.Frames, FrameMask = new float[clips.Count][] };
+                var variant = $"basic-{ExperimentSuite.Short(o.Backbone)}";
+                ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, [new(variant, new FaceFeatureOptions { Backbone = o.Backbone })], new SyncProgress<int>(_ => step(null))));
+                if (o.AudioCnnOnnx != null) FusionExperiment.AddAudioFeatures(ml, set, o.AudioCnnOnnx, o.SpectrogramFrames);
+                var head = o.Head with { FaceAttention = parse.GetValue(faceAttention), AudioAttention = parse.GetValue(audioAttention), Fusion = parse.GetValue(fusion), Modalities = mods };
+                var name = FusionHeadTrainer.Describe(head);
+                var r = FusionExperiment.Run(ml, set, variant, head, o.Training, k, name, log);
+                ctx.Output.WriteLine($"{name}: accuracy {r.AccuracyText} %, macro-F1 {100 * r.MeanMacroF1:0.0} ± {100 * r.StdMacroF1:0.0} % ({k}-fold speaker-independent, {clips.Count} clips, face found in {set.FaceFoundRate:P1} of frames)");
+                ctx.Output.WriteLine(r.ConfusionMarkdown());
+                if (parse.GetValue(markdown) is { } md)
+                    File.WriteAllText(md.FullName, ExperimentSuite.Markdown([new ExperimentRow("configuration", r, 0)], ctx.CommandLine, set, o) + "\n" + r.ConfusionMarkdown());
+                return ExitCodes.Ok;
+            }
+            var (rows, features) = ExperimentSuite.Run(ml, clips, o, log);
+            var table = ExperimentSuite.Markdown(rows, ctx.CommandLine, features, o);
+            ctx.Output.WriteLine(table);
+            var best = rows.Where(r => r.Section == "grid").OrderByDescending(r => r.Result.MeanAccuracy).FirstOrDefault();
+            if (best != null) ctx.Output.WriteLine($"Confusion matrix of {best.Result.Name} (pooled over folds; chosen after the fact, for illustration only):\n\n{best.Result.ConfusionMarkdown()}");
+            if (parse.GetValue(markdown) is { } file)
+                File.WriteAllText(file.FullName, table + (best != null ? $"\nConfusion matrix of {best.Result.Name} (pooled over folds):\n\n{best.Result.ConfusionMarkdown()}" : ""));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The audio CNN to use: the given file, the cached RAVDESS one, or a new one trained on RAVDESS now.</summary>
+    public static string EnsureAudioCnn(CliContext ctx, MLContext ml, FileInfo? given, IProgress<string> log)
+    {
+        if (given != null)
+        {
+            if (!given.Exists) throw new ModelFileException(given.FullName, "audio CNN ONNX file not found (make one with 'emotionml train-audio --out FILE').");
+            return given.FullName;
+        }
+        var path = TrainAudioCommand.DefaultModelPath;
+        if (File.Exists(path)) return path;
+        ctx.Error.WriteLine($"no audio CNN at {path}: training one on ravdess-speech-16k first (once; see 'emotionml train-audio --help').");
+        var clips = Clips.Load(null, "ravdess-speech-16k");
+        var o = new AudioCnnExperimentOptions();
+        o.Trainer.Network = o.Trainer.Network with { Channels = [32, 64, 128, 96, 64] };
+        o.Trainer.Training.MaxEpochs = 25;
+        o.Trainer.Training.Threads = ctx.Threads > 0 ? ctx.Threads : Environment.ProcessorCount;
+        float[][]? spectrograms = null;
+        ctx.WithProgress("RAVDESS spectrograms", clips.Count, step => spectrograms = AudioCnnExperiment.Spectrograms(ml, clips, o.Frames, new SyncProgress<int>(_ => step(null))));
+        var onnx = TrainAudioCommand.TrainFinal(ml, clips, o, spectrograms!, log);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, onnx);
+        return path;
+    }
+
+    internal static Option<T> Enum<T>(string name, string what, T defaultValue) where T : struct, System.Enum
+        => new(name)
+        {
+            Description = $"{what}: {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}. Default {defaultValue.ToString().ToLowerInvariant()}.",
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Single().Value;
+                if (System.Enum.TryParse<T>(text, ignoreCase: true, out var v)) return v;
+                r.AddError($"{name} {text}: expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
+                return defaultValue;
+            },
+        };
+}
