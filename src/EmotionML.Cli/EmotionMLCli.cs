@@ -87,6 +87,7 @@ public static class EmotionMLCli
         root.Subcommands.Add(TrainAudioCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(TrainCommand.Create(context));
+        root.Subcommands.Add(ExtractCommand.Create(context));
         return root;
     }
 

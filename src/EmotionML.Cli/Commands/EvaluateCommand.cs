@@ -24,10 +24,11 @@ internal static class EvaluateCommand
         var epochs = new Option<int>("--epochs") { Description = "Maximum epochs of the head (early stopping on held-out training speakers). Default 60.", DefaultValueFactory = _ => 60 };
         var experiments = new Option<bool>("--experiments") { Description = "Run the whole experiment table: modalities, the 3×3 attention grid, the enhancement variants and ensembles." };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the result table (with this command) as markdown here.", HelpName = "out.md" };
+        var json = new Option<FileInfo?>("--json") { Description = "With --experiments: also write the table as JSON here (read by notebooks/).", HelpName = "out.json" };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and scored with ML.NET's evaluator. Prints accuracy, macro-F1 and the confusion matrix.")
         {
-            dataset, manifest, folds, frames, backbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs, experiments, markdown, seed,
+            dataset, manifest, folds, frames, backbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs, experiments, markdown, json, seed,
         };
         command.SetAction(parse =>
         {
@@ -71,6 +72,8 @@ internal static class EvaluateCommand
             ctx.Output.WriteLine(table);
             var best = rows.Where(r => r.Section == "grid").OrderByDescending(r => r.Result.MeanAccuracy).FirstOrDefault();
             if (best != null) ctx.Output.WriteLine($"Confusion matrix of {best.Result.Name} (pooled over folds; chosen after the fact, for illustration only):\n\n{best.Result.ConfusionMarkdown()}");
+            if (parse.GetValue(json) is { } jsonFile)
+                File.WriteAllText(jsonFile.FullName, ExperimentSuite.Json(rows, ctx.CommandLine, features));
             if (parse.GetValue(markdown) is { } file)
                 File.WriteAllText(file.FullName, table + (best != null ? $"\nConfusion matrix of {best.Result.Name} (pooled over folds):\n\n{best.Result.ConfusionMarkdown()}" : ""));
             return ExitCodes.Ok;

@@ -22,8 +22,8 @@ public sealed class ExperimentSuiteOptions
     /// <summary>Backbone used for the enhancement variants (18 copies per frame). Default mini-Xception (cheap on CPU).</summary>
     public FaceBackboneKind EnhancementBackbone { get; set; } = FaceBackboneKind.MiniXception;
 
-    /// <summary>Second backbone of F-AR-Mean. Default DenseNet-121.</summary>
-    public FaceBackboneKind SecondBackbone { get; set; } = FaceBackboneKind.FerDenseNet121;
+    /// <summary>Second backbone of F-AR-Mean. Default MobileFaceNet (DenseNet-121's 18 copies per frame take hours on 2 CPU cores).</summary>
+    public FaceBackboneKind SecondBackbone { get; set; } = FaceBackboneKind.MobileFaceNet;
 
     /// <summary>Trained audio CNN (ONNX). Required for every configuration that uses audio.</summary>
     public string? AudioCnnOnnx { get; set; }
@@ -53,8 +53,10 @@ public enum ExperimentSections
     Enhancement = 4,
     /// <summary>Score-level ensembles.</summary>
     Ensemble = 8,
+    /// <summary>Backbone probe on the clips' faces: video-only head on each backbone's Basic features (Table 1 analog).</summary>
+    Backbones = 16,
     /// <summary>Everything.</summary>
-    All = 15,
+    All = 31,
 }
 
 /// <summary>One row of the experiment table.</summary>
@@ -73,18 +75,8 @@ public static class ExperimentSuite
     public static (List<ExperimentRow> Rows, FusionFeatureSet Features) Run(MLContext ml, IReadOnlyList<ClipRecord> clips, ExperimentSuiteOptions o, IProgress<string>? log = null)
     {
         var set = new FusionFeatureSet { Clips = clips, Frames = o.Frames, FrameMask = new float[clips.Count][] };
-        var basic = $"basic-{Short(o.Backbone)}";
-        var variants = new List<FaceVariant> { new(basic, new FaceFeatureOptions { Backbone = o.Backbone, Enhancement = FeatureEnhancement.Basic }) };
-        if (o.Sections.HasFlag(ExperimentSections.Enhancement))
-        {
-            var b = o.EnhancementBackbone;
-            variants.Add(new($"basic-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.Basic }));
-            variants.Add(new($"fmean-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FMean }));
-            variants.Add(new($"fmeanstd-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FMeanStd }));
-            variants.Add(new($"fmeanstd2-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FMeanStd2 }));
-            variants.Add(new($"fnormfft-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FNormFft }));
-            variants.Add(new($"farmean-{Short(b)}+{Short(o.SecondBackbone)}", new FaceFeatureOptions { Backbone = b, SecondBackbone = o.SecondBackbone, Enhancement = FeatureEnhancement.FArMean }));
-        }
+        var variants = Variants(o);
+        var basic = variants[0].Name;
         var clock = Stopwatch.StartNew();
         log?.Report($"face features: {variants.Count} variant(s) × {clips.Count} clips × {o.Frames} frames (cached after the first run)…");
         FusionExperiment.AddFaceFeatures(ml, set, variants);
@@ -118,6 +110,9 @@ public static class ExperimentSuite
                 Cv("modalities", "audio + video, FBP (transformer × transformer)", basic, H(T, T));
             }
         }
+        if (o.Sections.HasFlag(ExperimentSections.Backbones))
+            foreach (var b in Enum.GetValues<FaceBackboneKind>())
+                Cv("backbones (video only, transformer attention)", $"{b} Basic features", $"basic-{Short(b)}", H(T, T, m: Modalities.FaceOnly));
         var grid = new List<CrossValidationResult>();
         if (hasAudio && o.Sections.HasFlag(ExperimentSections.Grid))
             foreach (var f in Enum.GetValues<AttentionKind>())
@@ -125,7 +120,7 @@ public static class ExperimentSuite
                     grid.Add(Cv("grid", $"visual {f.ToString().ToLowerInvariant()} × audio {a.ToString().ToLowerInvariant()}, FBP", basic, H(f, a)));
         var enhanced = new List<CrossValidationResult>();
         if (o.Sections.HasFlag(ExperimentSections.Enhancement))
-            foreach (var v in variants.Skip(1))
+            foreach (var v in variants.Skip(1).Where(v => v.Name.EndsWith(Short(o.EnhancementBackbone)) || v.Name.StartsWith("farmean")))
                 enhanced.Add(Cv("enhancement", $"{v.Name} (transformer × transformer, {(hasAudio ? "FBP" : "video only")})", v.Name, hasAudio ? H(T, T) : H(T, T, m: Modalities.FaceOnly)));
         if (o.Sections.HasFlag(ExperimentSections.Ensemble))
         {
@@ -150,6 +145,28 @@ public static class ExperimentSuite
         return (rows, set);
     }
 
+    /// <summary>The face feature variants the table needs (the first is the main Basic one).</summary>
+    public static List<FaceVariant> Variants(ExperimentSuiteOptions o)
+    {
+        var basic = $"basic-{Short(o.Backbone)}";
+        var variants = new List<FaceVariant> { new(basic, new FaceFeatureOptions { Backbone = o.Backbone, Enhancement = FeatureEnhancement.Basic }) };
+        if (o.Sections.HasFlag(ExperimentSections.Enhancement))
+        {
+            var b = o.EnhancementBackbone;
+            variants.Add(new($"basic-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.Basic }));
+            variants.Add(new($"fmean-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FMean }));
+            variants.Add(new($"fmeanstd-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FMeanStd }));
+            variants.Add(new($"fmeanstd2-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FMeanStd2 }));
+            variants.Add(new($"fnormfft-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FNormFft }));
+            variants.Add(new($"farmean-{Short(b)}+{Short(o.SecondBackbone)}", new FaceFeatureOptions { Backbone = b, SecondBackbone = o.SecondBackbone, Enhancement = FeatureEnhancement.FArMean }));
+        }
+        if (o.Sections.HasFlag(ExperimentSections.Backbones))
+            foreach (var b in Enum.GetValues<FaceBackboneKind>())
+                if (variants.All(v => v.Name != $"basic-{Short(b)}"))
+                    variants.Add(new($"basic-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.Basic }));
+        return variants;
+    }
+
     /// <summary>Short backbone name.</summary>
     public static string Short(FaceBackboneKind b) => b switch
     {
@@ -157,6 +174,32 @@ public static class ExperimentSuite
         FaceBackboneKind.MobileFaceNet => "mobilefacenet",
         _ => "minixception",
     };
+
+    /// <summary>The table as JSON (for notebooks): per row the section, name, fold accuracies, means, classes and confusion matrix.</summary>
+    public static string Json(IReadOnlyList<ExperimentRow> rows, string command, FusionFeatureSet set)
+    {
+        var doc = new
+        {
+            command,
+            clips = set.Clips.Count,
+            speakers = set.Clips.Select(c => c.Speaker).Distinct().Count(),
+            faceFoundRate = set.FaceFoundRate,
+            rows = rows.Select(r => new
+            {
+                section = r.Section,
+                name = r.Result.Name,
+                accuracy = r.Result.MeanAccuracy,
+                accuracyStd = r.Result.StdAccuracy,
+                macroF1 = r.Result.MeanMacroF1,
+                macroF1Std = r.Result.StdMacroF1,
+                folds = r.Result.Folds.Select(f => new { speakers = f.TestSpeakers, accuracy = f.Accuracy, macroF1 = f.MacroF1, rows = f.Rows }),
+                classes = r.Result.Classes,
+                confusion = Enumerable.Range(0, r.Result.Classes.Length).Select(i => Enumerable.Range(0, r.Result.Classes.Length).Select(j => r.Result.Confusion[i, j]).ToArray()),
+                seconds = r.Seconds,
+            }),
+        };
+        return System.Text.Json.JsonSerializer.Serialize(doc, new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
 
     /// <summary>The table as markdown, with the command that produced it.</summary>
     public static string Markdown(IReadOnlyList<ExperimentRow> rows, string command, FusionFeatureSet set, ExperimentSuiteOptions o)

@@ -1,0 +1,47 @@
+using EmotionML.FaceAlignment;
+using EmotionML.VideoInput;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Xunit;
+
+namespace EmotionML.Tests.VideoInput;
+
+/// <summary>CUDA asked for on a machine (or build) without it: CPU fallback with a warning, or a clear error.</summary>
+public sealed class GpuFallbackTests
+{
+    private sealed class Clip { public string VideoPath { get; set; } = ""; }
+
+    private static IDataView Run(ExecutionDevice device, bool fallback)
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable([new Clip { VideoPath = TestData.Javanese("01-02-01_01.mp4") }]);
+        var options = new FaceAlignmentOptions { MaxFrames = 2, Execution = new OnnxExecutionOptions { Device = device, FallbackToCpu = fallback } };
+        return ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = 2, DecodeAudio = false }).Append(ml.Transforms.AlignFaces(options)).Fit(data).Transform(data);
+    }
+
+    [Fact]
+    public void CudaWithoutCudaFallsBackToCpuWithTheSameResult()
+    {
+        if (Environment.GetEnvironmentVariable("EMOTIONML_EXPECT_CUDA") == "1") return; // on a CUDA machine the provider really runs
+        var cpu = Run(ExecutionDevice.Cpu, true).GetColumn<float[]>("FaceLandmarks").Single();
+        var stderr = Console.Error;
+        var captured = new StringWriter();
+        Console.SetError(captured);
+        float[] cuda;
+        try { cuda = Run(ExecutionDevice.Cuda, true).GetColumn<float[]>("FaceLandmarks").Single(); }
+        finally { Console.SetError(stderr); }
+        Assert.Equal(cpu, cuda);
+        Assert.Contains("running on CPU", captured.ToString());
+    }
+
+    [Fact]
+    public void CudaWithoutFallbackGivesAClearError()
+    {
+        if (Environment.GetEnvironmentVariable("EMOTIONML_EXPECT_CUDA") == "1") return;
+        var e = Assert.ThrowsAny<Exception>(() => Run(ExecutionDevice.Cuda, false).GetColumn<float[]>("FaceLandmarks").Single());
+        while (e is not EmotionMLException && e.InnerException != null) e = e.InnerException;
+        Assert.IsType<EmotionMLException>(e);
+        Assert.Contains("CUDA", e.Message);
+        Assert.Contains("EmlOnnxRuntime=Gpu", e.Message);
+    }
+}
