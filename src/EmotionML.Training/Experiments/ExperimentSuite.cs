@@ -25,6 +25,9 @@ public sealed class ExperimentSuiteOptions
     /// <summary>Second backbone of F-AR-Mean. Default MobileFaceNet (DenseNet-121's 18 copies per frame take hours on 2 CPU cores).</summary>
     public FaceBackboneKind SecondBackbone { get; set; } = FaceBackboneKind.MobileFaceNet;
 
+    /// <summary>Include F-AR-Mean (needs the second backbone's 18 copies per frame: the costliest variant). Default true.</summary>
+    public bool IncludeArMean { get; set; } = true;
+
     /// <summary>Trained audio CNN (ONNX). Required for every configuration that uses audio.</summary>
     public string? AudioCnnOnnx { get; set; }
 
@@ -158,7 +161,7 @@ public static class ExperimentSuite
             variants.Add(new($"fmeanstd-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FMeanStd }));
             variants.Add(new($"fmeanstd2-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FMeanStd2 }));
             variants.Add(new($"fnormfft-{Short(b)}", new FaceFeatureOptions { Backbone = b, Enhancement = FeatureEnhancement.FNormFft }));
-            variants.Add(new($"farmean-{Short(b)}+{Short(o.SecondBackbone)}", new FaceFeatureOptions { Backbone = b, SecondBackbone = o.SecondBackbone, Enhancement = FeatureEnhancement.FArMean }));
+            if (o.IncludeArMean) variants.Add(new($"farmean-{Short(b)}+{Short(o.SecondBackbone)}", new FaceFeatureOptions { Backbone = b, SecondBackbone = o.SecondBackbone, Enhancement = FeatureEnhancement.FArMean }));
         }
         if (o.Sections.HasFlag(ExperimentSections.Backbones))
             foreach (var b in Enum.GetValues<FaceBackboneKind>())

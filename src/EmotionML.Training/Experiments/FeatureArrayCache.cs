@@ -25,6 +25,20 @@ public static class FeatureArrayCache
     /// <summary>Returns the cached arrays for (<paramref name="clips"/>, <paramref name="settings"/>), computing and storing them on a miss.</summary>
     public static float[][] GetOrCompute(string kind, IReadOnlyList<ClipRecord> clips, string settings, Func<float[][]> compute)
     {
+        if (TryGet(kind, clips, settings) is { } cached) return cached;
+        var arrays = compute();
+        Put(kind, clips, settings, arrays);
+        return arrays;
+    }
+
+    /// <summary>The cached arrays, or null on a miss (a damaged entry is deleted).</summary>
+    public static float[][]? TryGet(string kind, IReadOnlyList<ClipRecord> clips, string settings) => TryRead(PathOf(kind, clips, settings), clips.Count);
+
+    /// <summary>Stores arrays atomically.</summary>
+    public static void Put(string kind, IReadOnlyList<ClipRecord> clips, string settings, float[][] arrays) => Write(PathOf(kind, clips, settings), arrays);
+
+    private static string PathOf(string kind, IReadOnlyList<ClipRecord> clips, string settings)
+    {
         var key = new StringBuilder(kind).Append('|').Append(settings);
         foreach (var c in clips)
         {
@@ -32,11 +46,7 @@ public static class FeatureArrayCache
             key.Append('|').Append(c.Path).Append(':').Append(info.Exists ? info.Length : -1).Append(':').Append(info.Exists ? info.LastWriteTimeUtc.Ticks : 0);
         }
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())))[..24];
-        var path = Path.Combine(Directory, $"{kind}-{hash}.bin");
-        if (TryRead(path, clips.Count) is { } cached) return cached;
-        var arrays = compute();
-        Write(path, arrays);
-        return arrays;
+        return Path.Combine(Directory, $"{kind}-{hash}.bin");
     }
 
     private static float[][]? TryRead(string path, int rows)

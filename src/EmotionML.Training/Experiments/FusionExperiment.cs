@@ -58,24 +58,35 @@ public static class FusionExperiment
         public int Row { get; set; }
     }
 
-    /// <summary>Extracts (or loads from the cache) face features of every variant and the frame masks.</summary>
+    /// <summary>
+    /// Extracts (or loads from the cache) face features of every variant and the frame masks. Each variant is cached on
+    /// its own, so adding a variant later computes only that one (frames are decoded and aligned once per call).
+    /// </summary>
     public static void AddFaceFeatures(MLContext ml, FusionFeatureSet set, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress = null)
     {
-        var settings = $"v1|frames={set.Frames}|" + string.Join("|", variants.Select(v => $"{v.Name}:{System.Text.Json.JsonSerializer.Serialize(v.Options)}"));
-        var blob = FeatureArrayCache.GetOrCompute("face", set.Clips, settings, () => ComputeFace(ml, set.Clips, set.Frames, variants, progress));
-        // Layout per clip: [mask (Frames) | found rate (1) | variant 1 | variant 2 | ...]
-        var offset = set.Frames + 1;
-        var masks = blob.Select(b => b.AsSpan(0, set.Frames).ToArray()).ToArray();
-        set.FrameMask.AsSpan().Clear();
-        for (var i = 0; i < masks.Length; i++) set.FrameMask[i] = masks[i];
-        set.FaceFoundRate = blob.Sum(b => b[set.Frames]) / Math.Max(1, masks.Sum(m => m.Sum()));
-        foreach (var v in variants)
+        string Key(FaceVariant v) => $"v2|frames={set.Frames}|{v.Name}:{System.Text.Json.JsonSerializer.Serialize(v.Options)}";
+        var maskKey = $"v2|frames={set.Frames}|mask+found";
+        var cached = variants.ToDictionary(v => v.Name, v => FeatureArrayCache.TryGet("face", set.Clips, Key(v)));
+        var masks = FeatureArrayCache.TryGet("face", set.Clips, maskKey);
+        var missing = variants.Where(v => cached[v.Name] == null).ToList();
+        if (missing.Count > 0 || masks == null)
         {
-            var d = v.Options.FeatureDimension;
-            var values = blob.Select(b => b.AsSpan(offset, set.Frames * d).ToArray()).ToArray();
-            set.Face[v.Name] = (values, d);
-            offset += set.Frames * d;
+            var blob = ComputeFace(ml, set.Clips, set.Frames, missing, progress);
+            masks = blob.Select(b => b.AsSpan(0, set.Frames + 1).ToArray()).ToArray();
+            FeatureArrayCache.Put("face", set.Clips, maskKey, masks);
+            var offset = set.Frames + 1;
+            foreach (var v in missing)
+            {
+                var d = v.Options.FeatureDimension;
+                var values = blob.Select(b => b.AsSpan(offset, set.Frames * d).ToArray()).ToArray();
+                FeatureArrayCache.Put("face", set.Clips, Key(v), values);
+                cached[v.Name] = values;
+                offset += set.Frames * d;
+            }
         }
+        for (var i = 0; i < masks.Length; i++) set.FrameMask[i] = masks[i].AsSpan(0, set.Frames).ToArray();
+        set.FaceFoundRate = masks.Sum(b => b[set.Frames]) / Math.Max(1, set.FrameMask.Sum(m => m.Sum()));
+        foreach (var v in variants) set.Face[v.Name] = (cached[v.Name]!, v.Options.FeatureDimension);
     }
 
     private static float[][] ComputeFace(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress)
