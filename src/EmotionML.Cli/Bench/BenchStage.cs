@@ -20,6 +20,9 @@ internal sealed class BenchContext
 
     public required TextWriter Log { get; init; }
 
+    /// <summary>TorchSharp threads for the TorchSharp baselines and training (the global --threads, else one per core).</summary>
+    public int TorchThreads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>FER2013 training images per class for the <c>backbones</c> stage (Table-1 analog smoke run).</summary>
     public int FerTrainPerClass { get; init; } = 10;
 

@@ -47,7 +47,7 @@ internal sealed class ChainBenchStage : IBenchStage
 
     public IReadOnlyList<BenchRow> Run(BenchContext context, Action<string?> step)
     {
-        var threads = Environment.ProcessorCount;
+        var threads = context.TorchThreads;
         TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = "cpu", Seed = 0 });
         var ml = new MLContext(0);
         var clips = Picked(context);

@@ -50,7 +50,7 @@ internal sealed class HeadBenchStage : IBenchStage
 
     public IReadOnlyList<BenchRow> Run(BenchContext context, Action<string?> step)
     {
-        var threads = Environment.ProcessorCount;
+        var threads = context.TorchThreads;
         TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = "cpu", Seed = 0 });
         var ml = new MLContext(1);
         var rows = MakeRows(Clips, 3);

@@ -83,6 +83,7 @@ internal static class BenchCommand
                 FerTrainPerClass = parse.GetValue(ferTrain),
                 FerTestPerClass = parse.GetValue(ferTest),
                 Execution = ctx.Execution,
+                TorchThreads = ctx.Threads > 0 ? ctx.Threads : Environment.ProcessorCount,
                 Log = ctx.Error,
             };
             var rows = new List<BenchRow>();
