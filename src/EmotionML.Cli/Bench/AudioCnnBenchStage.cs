@@ -102,7 +102,11 @@ internal sealed class AudioCnnBenchStage : IBenchStage
 
         // Training: seconds per epoch (best epoch after the first, which pays for allocation), and a forward-only pass.
         var trainRows = Enumerable.Range(0, TrainClips).Select(i => new SpecRow { Spectrogram = Spectrogram(), Label = $"c{i % 8}" }).ToList();
-        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(trainRows)).Transform(ml.Data.LoadFromEnumerable(trainRows));
+        // The trainer needs the spectrogram's [T, F] shape in the column type.
+        var schema = SchemaDefinition.Create(typeof(SpecRow));
+        schema[nameof(SpecRow.Spectrogram)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Frames, Bins);
+        var raw = ml.Data.LoadFromEnumerable(trainRows, schema);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
         var epochs = 1 + context.Repeat;
         double Epoch(int[] channels)
         {
