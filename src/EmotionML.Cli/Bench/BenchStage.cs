@@ -20,6 +20,15 @@ internal sealed class BenchContext
 
     public required TextWriter Log { get; init; }
 
+    /// <summary>TorchSharp threads for the TorchSharp baselines and training (the global --threads, else one per core).</summary>
+    public int TorchThreads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>FER2013 training images per class for the <c>backbones</c> stage (Table-1 analog smoke run).</summary>
+    public int FerTrainPerClass { get; init; } = 10;
+
+    /// <summary>FER2013 test images per class for the <c>backbones</c> stage.</summary>
+    public int FerTestPerClass { get; init; } = 5;
+
     /// <summary>Facts for the report (e.g. the face-found rate), printed under the table.</summary>
     public List<string> Facts { get; } = [];
 
@@ -37,6 +46,9 @@ internal interface IBenchStage
 
     /// <summary>False for a named hook that has no measurement yet.</summary>
     bool Implemented { get; }
+
+    /// <summary>Whether the stage runs when --stages is not given (default: when implemented).</summary>
+    bool RunByDefault => Implemented;
 
     /// <summary>Progress steps this stage will report.</summary>
     int Steps(BenchContext context);
@@ -67,12 +79,13 @@ internal static class BenchStages
         new DecodeBenchStage(),
         new FaceBenchStage(),
         new SpectrogramBenchStage(),
-        new PendingStage("face-features", "face backbone features (+ enhancement) per aligned crop vs the bare backbone ONNX session on the same crops"),
-        new PendingStage("audio-cnn", "audio CNN feature map per clip vs the bare ONNX session on the same spectrograms"),
-        new PendingStage("head", "fusion head (attention + FBP + classifier) vs the bare head ONNX session on the same features"),
-        new PendingStage("chain", "whole chain from VideoPath to Score vs the sum of the bare stages"),
+        new FaceFeaturesBenchStage(),
+        new AudioCnnBenchStage(),
+        new HeadBenchStage(),
+        new ChainBenchStage(),
+        new BackbonesBenchStage(),
     ];
 
     /// <summary>The stages run when --stages is not given.</summary>
-    public static IEnumerable<IBenchStage> Default => All.Where(s => s.Implemented);
+    public static IEnumerable<IBenchStage> Default => All.Where(s => s.RunByDefault);
 }

@@ -39,11 +39,28 @@ internal static class BenchCommand
         var stages = new Option<string[]>("--stages")
         {
             Description = "Stages to measure (default: every implemented one): " +
-                string.Join("; ", BenchStages.All.Select(s => $"{s.Name}{(s.Implemented ? "" : " (hook, not measured yet)")}: {s.Description}")) + ".",
+                string.Join("; ", BenchStages.All.Select(s => $"{s.Name}{(s.Implemented ? s.RunByDefault ? "" : " (only when named)" : " (hook, not measured yet)")}: {s.Description}")) + ".",
             AllowMultipleArgumentsPerToken = true,
             HelpName = "stage",
         };
         stages.AcceptOnlyFromAmong([.. BenchStages.All.Select(s => s.Name)]);
+        var ferTrain = new Option<int>("--fer-train")
+        {
+            Description = "backbones stage: FER2013 training images per class (7 classes). Default 10 (a smoke run; docs/results.md has the full comparison).",
+            DefaultValueFactory = _ => 10,
+            HelpName = "N",
+        };
+        var ferTest = new Option<int>("--fer-test")
+        {
+            Description = "backbones stage: FER2013 test images per class. Default 5.",
+            DefaultValueFactory = _ => 5,
+            HelpName = "N",
+        };
+        foreach (var o in new[] { ferTrain, ferTest })
+            o.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() < 1) r.AddError($"{o.Name} must be at least 1.");
+            });
         var markdown = new Option<FileInfo?>("--markdown")
         {
             Description = "Also write the table, the command and the machine to this Markdown file.",
@@ -51,7 +68,7 @@ internal static class BenchCommand
         };
         var command = new Command("bench", "Benchmark the pipeline stages on the Javanese clips. Every measurement runs against a baseline measured in the same run on the same input; 'ratio' is stage time ÷ baseline time (1.00 = as fast as the baseline, 2.00 = twice as slow).")
         {
-            clips, repeat, stages, markdown,
+            clips, repeat, stages, ferTrain, ferTest, markdown,
         };
         command.SetAction(parse =>
         {
@@ -63,7 +80,10 @@ internal static class BenchCommand
             {
                 Clips = SelectClips(parse.GetValue(clips) ?? DefaultClips.ToString(CultureInfo.InvariantCulture)),
                 Repeat = parse.GetValue(repeat),
+                FerTrainPerClass = parse.GetValue(ferTrain),
+                FerTestPerClass = parse.GetValue(ferTest),
                 Execution = ctx.Execution,
+                TorchThreads = ctx.Threads > 0 ? ctx.Threads : Environment.ProcessorCount,
                 Log = ctx.Error,
             };
             var rows = new List<BenchRow>();

@@ -63,6 +63,31 @@ internal static class FaceFeatureBenchmark
         return results;
     }
 
+    /// <summary>
+    /// Frames/s of one backbone's ONNX Runtime session (via <see cref="BackboneRunner"/>) on the same <paramref name="frames"/>
+    /// preprocessed crops, split into Run calls of each of <paramref name="batchSizes"/> images (best of <paramref name="repeats"/>).
+    /// </summary>
+    public static IReadOnlyList<(int Batch, double FramesPerSecond)> RunBatchSizes(FaceBackboneKind kind, int frames, IReadOnlyList<int> batchSizes,
+        int repeats = 2, OnnxExecutionOptions? execution = null)
+    {
+        var random = new Random(5);
+        var crops = new byte[frames * 224 * 224 * 3];
+        random.NextBytes(crops);
+        var b = FaceBackbone.Of(kind);
+        using var runner = new BackboneRunner(b, File.ReadAllBytes(b.Model.Resolve()), execution);
+        var input = new float[frames * b.InputLength];
+        var scratch = runner.NewScratch();
+        for (var f = 0; f < frames; f++) runner.Preprocess(crops.AsSpan(f * 224 * 224 * 3, 224 * 224 * 3), CropCopy.Identity, input, f, scratch);
+        var results = new List<(int, double)>();
+        foreach (var batch in batchSizes)
+        {
+            runner.MaxBatch = Math.Clamp(batch, 1, frames);
+            var seconds = Best(repeats, () => runner.Run(input, frames));
+            results.Add((batch, frames / seconds));
+        }
+        return results;
+    }
+
     private static double Best(int repeats, Action action)
     {
         action(); // warm-up (session creation, first-run allocations)
