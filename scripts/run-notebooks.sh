@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Executes every notebooks/*.ipynb headless with the .NET Interactive C# kernel; exits 1 if any fails, naming it.
+# Usage: scripts/run-notebooks.sh [NOTEBOOK.ipynb ...]   (default: every notebooks/*.ipynb)
+# Executes the notebooks headless with the .NET Interactive C# kernel; exits 1 if any fails, naming it.
 # Installs what is missing (idempotent; Debian 12, as root or with sudo):
 #  - apt: jupyter-nbconvert python3-nbclient jupyter-client jupyter-core, fonts-dejavu-core (plot text)
 #  - dotnet tool Microsoft.dotnet-interactive (pinned) and its Jupyter kernels
@@ -57,7 +58,7 @@ export EMOTIONML_NOTEBOOK_OUT="${EMOTIONML_NOTEBOOK_OUT:-$out/plots}"
 mkdir -p "$EMOTIONML_NOTEBOOK_OUT"
 failed=()
 shopt -s nullglob
-notebooks=(notebooks/*.ipynb)
+if [ $# -gt 0 ]; then notebooks=("$@"); else notebooks=(notebooks/*.ipynb); fi
 [ ${#notebooks[@]} -gt 0 ] || fail "no notebooks in notebooks/"
 for nb in "${notebooks[@]}"; do
   name=$(basename "$nb")
@@ -66,8 +67,10 @@ for nb in "${notebooks[@]}"; do
        --output-dir "$out" "$nb" >"$out/${name%.ipynb}.log" 2>&1; then
     echo "notebook passed: $name ($((SECONDS - start)) s)"
   else
-    echo "notebook FAILED: $name ($((SECONDS - start)) s); last lines of $out/${name%.ipynb}.log:"
-    grep -v '^\s*$' "$out/${name%.ipynb}.log" | grep -vi 'Microsoft.Hosting.Lifetime\|Hosting environment\|Content root path\|Application is shutting down\|Application started' | tail -n 25 | sed 's/^/    /'
+    echo "notebook FAILED: $name ($((SECONDS - start)) s); the error from $out/${name%.ipynb}.log:"
+    log="$out/${name%.ipynb}.log"
+    if grep -q 'CellExecutionError: ' "$log"; then sed -n '/CellExecutionError: /,$p' "$log" | grep -v '^\s*$' | head -n 30 | sed 's/^/    /'
+    else grep -v '^\s*$' "$log" | tail -n 25 | sed 's/^/    /'; fi
     failed+=("$name")
   fi
 done
