@@ -21,7 +21,7 @@ internal static class EvaluateCommand
         var fusion = Enum<FusionKind>("--fusion", "Cross-modal fusion", FusionKind.Fbp);
         var modalities = Enum<Modalities>("--modalities", "Modalities", Modalities.Both);
         var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = $"Trained audio CNN (ONNX). Default {TrainAudioCommand.DefaultModelPath}; trained on RAVDESS first if missing.", HelpName = "cnn.onnx" };
-        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs of the head (early stopping on held-out training speakers). Default 60.", DefaultValueFactory = _ => 60 };
+        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs of the head (early stopping on held-out training speakers, patience 6). Default 40.", DefaultValueFactory = _ => 40 };
         var experiments = new Option<bool>("--experiments") { Description = "Run the whole experiment table: modalities, the 3×3 attention grid, the enhancement variants and ensembles." };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the result table (with this command) as markdown here.", HelpName = "out.md" };
         var json = new Option<FileInfo?>("--json") { Description = "With --experiments: also write the table as JSON here (read by notebooks/).", HelpName = "out.json" };

@@ -38,7 +38,7 @@ public sealed class ExperimentSuiteOptions
     public ExperimentSections Sections { get; set; } = ExperimentSections.All;
 
     /// <summary>Head training settings (per fold; the validation split holds out whole speakers of the training folds).</summary>
-    public TrainerOptions Training { get; set; } = new() { MaxEpochs = 60, BatchSize = 16, LearningRate = 1e-3, EarlyStoppingPatience = 10, ValidationFraction = 0.2 };
+    public TrainerOptions Training { get; set; } = new() { MaxEpochs = 40, BatchSize = 16, LearningRate = 1e-3, EarlyStoppingPatience = 6, ValidationFraction = 0.2 };
 
     /// <summary>Head architecture defaults (attention kinds and fusion are set per configuration).</summary>
     public FusionHeadOptions Head { get; set; } = new() { FbpOutputDim = 128, FbpFactor = 4, TransformerDim = 64 };
