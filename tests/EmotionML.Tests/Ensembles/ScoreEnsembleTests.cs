@@ -59,8 +59,8 @@ public sealed class ScoreEnsembleTests
         var model = _ml.Transforms.EnsembleScores(new ScoreEnsembleOptions { InputColumnNames = ["ScoreA", "ScoreB"], MemberWeights = [2, 1], ClassWeights = [1, 2, 1] }).Fit(data);
         var zip = Path.Combine(TestData.TempDir("ensemble"), "e.zip");
         _ml.Model.Save(model, data.Schema, zip);
-        var loaded = (TransformerChain<ITransformer>)_ml.Model.Load(zip, out _);
-        var t = Assert.IsType<ScoreEnsembleTransformer>(loaded.Single());
+        var loaded = _ml.Model.Load(zip, out _);
+        var t = Assert.IsType<ScoreEnsembleTransformer>(loaded);
         Assert.Equal([2.0, 1.0], t.Options.MemberWeights!);
         Assert.Equal(model.Transform(data).GetColumn<float[]>("Score").SelectMany(x => x), loaded.Transform(data).GetColumn<float[]>("Score").SelectMany(x => x));
     }
