@@ -155,7 +155,7 @@ public static class FusionExperiment
                 Head = head with { },
                 Training = AudioCnnExperiment.CopyTraining(training, "Speaker"),
             });
-            var model = trainer.Fit(toKey.Transform(View(ml, set, faceVariant, train)));
+            var model = Retry(() => trainer.Fit(toKey.Transform(View(ml, set, faceVariant, train))), log);
             var scored = model.Transform(toKey.Transform(View(ml, set, faceVariant, test)));
             var (acc, f1) = AudioCnnExperiment.Accumulate(ml, scored, confusion, scores, test.Select(i => clips[i].Path).ToArray());
             foldResults.Add(new FoldResult(testSpeakers, acc, f1, test.Length));
@@ -164,6 +164,25 @@ public static class FusionExperiment
         var result = new CrossValidationResult(name, classes, foldResults, confusion);
         result.Scores.AddRange(scores);
         return result;
+    }
+
+    /// <summary>
+    /// Runs a fold's training, once more if libtorch reports a native error (a rare race in TorchSharp's temporary
+    /// Scalars under GC pressure); training is seeded, so a retry gives the result the first attempt would have.
+    /// </summary>
+    private static T Retry<T>(Func<T> train, IProgress<string>? log)
+    {
+        try
+        {
+            return train();
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            log?.Report($"  native error in training ({e.Message.Split('\n')[0]}); retrying the fold once");
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return train();
+        }
     }
 
     /// <summary>Score-level ensemble of CV results (same clips): mean of the members' scores, optionally re-weighted per class.</summary>

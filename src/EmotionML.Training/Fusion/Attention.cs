@@ -198,7 +198,10 @@ public sealed class TransformerAttention : AttentionPooling
     {
         CheckInputs(features, mask);
         var s = context.forward(tanh(project.forward(dropout.forward(features)))).squeeze(-1);  // [B,N]
-        s = s.masked_fill(mask <= 0, MaskedScore);
+        // where() with a 0-dim tensor instead of masked_fill(Scalar): no temporary Scalar whose finalizer could free it
+        // while libtorch still reads it (seen once under GC pressure: "Expected false to be true" from Scalar::toFloat).
+        using var masked = torch.tensor(MaskedScore, dtype: s.dtype, device: s.device);
+        s = torch.where(mask.to_type(ScalarType.Bool), s, masked);
         var weights = torch.softmax(s, 1) * mask;
         return (WeightedSum(weights, features), weights);
     }
