@@ -135,7 +135,13 @@ public sealed class AudioCnn : nn.Module<Tensor, Tensor>
     {
         if (spectrogram.dim() != 4 || spectrogram.shape[1] != 1)
             throw new ArgumentException($"The audio CNN expects [B,1,T,F], got [{string.Join(",", spectrogram.shape)}].");
-        var x = Options.InputMean == 0 && Options.InputScale == 1 ? spectrogram : (spectrogram - Options.InputMean) * Options.InputScale;
+        var x = spectrogram;
+        if (Options.InputMean != 0 || Options.InputScale != 1)
+        {
+            using var mean = Options.InputMean.ToScalar();
+            using var scale = Options.InputScale.ToScalar();
+            x = (spectrogram - mean) * scale;
+        }
         for (int i = 0; i < Layers.Count; i++)
         {
             x = convs[i].forward(x);

@@ -67,7 +67,13 @@ public abstract class AttentionPooling : nn.Module<Tensor, Tensor, (Tensor Poole
     protected static Tensor WeightedSum(Tensor weights, Tensor values) => (weights.unsqueeze(-1) * values).sum(1);
 
     /// <summary>s / max(Σ s, ε) over the set axis.</summary>
-    protected static Tensor Normalise(Tensor s) => s / s.sum(1, keepdim: true).clamp_min(Epsilon);
+    protected static Tensor Normalise(Tensor s)
+    {
+        // An explicit Scalar kept alive (and disposed) around the call: an implicit temporary can be finalized by the GC
+        // while libtorch still reads it.
+        using var eps = Epsilon.ToScalar();
+        return s / s.sum(1, keepdim: true).clamp_min(eps);
+    }
 }
 
 /// <summary>

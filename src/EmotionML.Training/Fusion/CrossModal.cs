@@ -110,7 +110,10 @@ public sealed class FactorizedBilinearPooling : CrossModalFusion
     {
         var z = dropout.forward(audioProjection.forward(audio) * visualProjection.forward(visual));
         z = z.reshape(-1, Output, Factor).sum(2);
-        if (SignedSqrt) z = z.sign() * (z.abs() + SqrtEpsilon).sqrt();
-        return z / z.pow(2).sum(1, keepdim: true).sqrt().clamp_min(NormEpsilon);
+        // Explicit Scalars kept alive around the calls (see AttentionPooling.Normalise).
+        using var sqrtEps = SqrtEpsilon.ToScalar();
+        using var normEps = NormEpsilon.ToScalar();
+        if (SignedSqrt) z = z.sign() * (z.abs() + sqrtEps).sqrt();
+        return z / z.pow(2).sum(1, keepdim: true).sqrt().clamp_min(normEps);
     }
 }
