@@ -114,6 +114,6 @@ public sealed class FactorizedBilinearPooling : CrossModalFusion
         using var sqrtEps = SqrtEpsilon.ToScalar();
         using var normEps = NormEpsilon.ToScalar();
         if (SignedSqrt) z = z.sign() * (z.abs() + sqrtEps).sqrt();
-        return z / z.pow(2).sum(1, keepdim: true).sqrt().clamp_min(normEps);
+        return z / z.square().sum(1, keepdim: true).sqrt().clamp_min(normEps);
     }
 }
