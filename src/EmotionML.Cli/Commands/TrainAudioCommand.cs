@@ -86,9 +86,10 @@ internal static class Clips
     {
         if (manifest != null)
             return ClipManifest.Read(manifest.FullName).Select(e => new ClipRecord(e.Path, e.Label, e.Speaker)).ToList();
-        var spec = ClipManifest.Datasets.SingleOrDefault(d => d.Name == dataset)
-            ?? throw new UsageException($"--dataset {dataset}: unknown (known: {string.Join(", ", ClipManifest.Datasets.Select(d => d.Name))}).");
-        return ClipManifest.FromDataset(spec).Where(e => !e.Path.Contains("/AudioMP3/")).Select(e => new ClipRecord(e.Path, e.Label, e.Speaker)).ToList();
+        if (ClipManifest.Datasets.All(d => d.Name != dataset))
+            throw new UsageException($"--dataset {dataset}: unknown (known: {string.Join(", ", ClipManifest.Datasets.Select(d => d.Name))}).");
+        // The library's reader: audio-visual rows only (CREMA-D's audio-only files are left out).
+        return EmotionML.Training.Experiments.ClipManifest.FromShared(dataset);
     }
 
     public static int[] ParseChannels(string text)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -46,43 +45,6 @@ internal static class ModelProcess
         return new DumpResult(rows, assemblies);
     }
 
-    public static List<Dictionary<string, string>> DumpHere(IDataView view)
-    {
-        var rows = new List<Dictionary<string, string>>();
-        using var cursor = view.GetRowCursor(view.Schema);
-        var readers = view.Schema.Where(c => !c.IsHidden).Select(c => (c.Name, Read: Digest(cursor, c))).ToList();
-        while (cursor.MoveNext()) rows.Add(readers.ToDictionary(r => r.Name, r => r.Read()));
-        return rows;
-    }
-
-    private static Func<string> Digest(DataViewRowCursor cursor, DataViewSchema.Column column)
-    {
-        Func<string> Vec<T>(Func<T, byte[]> bytes)
-        {
-            var getter = cursor.GetGetter<VBuffer<T>>(column);
-            VBuffer<T> buffer = default;
-            return () => { getter(ref buffer); return Hash(buffer.DenseValues().SelectMany(bytes)); };
-        }
-        Func<string> Scalar<T>(Func<T, byte[]> bytes)
-        {
-            var getter = cursor.GetGetter<T>(column);
-            T value = default!;
-            return () => { getter(ref value); return Hash(bytes(value)); };
-        }
-        return column.Type switch
-        {
-            VectorDataViewType { ItemType: var t } when t == NumberDataViewType.Single => Vec<float>(BitConverter.GetBytes),
-            VectorDataViewType { ItemType: var t } when t == NumberDataViewType.Byte => Vec<byte>(b => [b]),
-            VectorDataViewType { ItemType: BooleanDataViewType } => Vec<bool>(BitConverter.GetBytes),
-            VectorDataViewType { ItemType: TextDataViewType } => Vec<ReadOnlyMemory<char>>(s => System.Text.Encoding.UTF8.GetBytes(s.ToString())),
-            var t when t == NumberDataViewType.Single => Scalar<float>(BitConverter.GetBytes),
-            var t when t == NumberDataViewType.Int32 => Scalar<int>(BitConverter.GetBytes),
-            KeyDataViewType => Scalar<uint>(BitConverter.GetBytes),
-            TextDataViewType => Scalar<ReadOnlyMemory<char>>(s => System.Text.Encoding.UTF8.GetBytes(s.ToString())),
-            BooleanDataViewType => Scalar<bool>(BitConverter.GetBytes),
-            _ => () => $"unsupported {column.Type}",
-        };
-    }
-
-    private static string Hash(IEnumerable<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes.ToArray()));
+    /// <summary>The consumer app's dump digests (shared code: ColumnDigest.cs), computed in this process.</summary>
+    public static List<Dictionary<string, string>> DumpHere(IDataView view) => EmotionML.ConsumerApp.ColumnDigest.Rows(view);
 }
