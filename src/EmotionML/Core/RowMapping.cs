@@ -149,7 +149,12 @@ internal sealed class MappedDataView : IDataView
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _row.Dispose();
+            if (disposing)
+            {
+                _row.Dispose();
+                // The cursor owns its input cursor: without this the whole upstream chain (text readers, caches) stays open.
+                _input.Dispose();
+            }
             base.Dispose(disposing);
         }
     }
