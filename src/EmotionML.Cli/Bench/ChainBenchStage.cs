@@ -13,7 +13,7 @@ using EmotionML.VideoInput;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
-using Cnn = EmotionML.Training.AudioCnn.AudioCnn;
+using Cnn = EmotionML.Training.AudioCnn.AudioCnnNetwork;
 using CnnOptions = EmotionML.Training.AudioCnn.AudioCnnOptions;
 
 namespace EmotionML.Cli.Bench;
