@@ -60,10 +60,24 @@ public sealed class MediaFileException : EmotionMLException
 public sealed class ModelFileException : EmotionMLException
 {
     /// <summary>Creates the exception.</summary>
-    public ModelFileException(string path, string message) : base($"{path}: {message}") => Path = path;
+    public ModelFileException(string path, string message) : base($"{path}: {message}")
+    {
+        Path = path;
+        Searched = [path];
+    }
 
-    /// <summary>The model file.</summary>
+    /// <summary>Creates the exception for a file looked for in several places (<paramref name="searched"/>, in order).</summary>
+    public ModelFileException(string path, string message, IReadOnlyList<string> searched) : base($"{path}: {message}")
+    {
+        Path = path;
+        Searched = searched;
+    }
+
+    /// <summary>The model file (for a file not found anywhere, its path relative to a models folder).</summary>
     public string Path { get; }
+
+    /// <summary>Every path that was tried, in the order they were tried.</summary>
+    public IReadOnlyList<string> Searched { get; }
 }
 
 /// <summary>A saved EmotionML model (zip) cannot be read by this build: written by another format version, or incomplete.</summary>

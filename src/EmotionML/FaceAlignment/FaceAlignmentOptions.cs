@@ -9,7 +9,7 @@ public sealed class FaceAlignmentOptions
     /// <summary>Frames per clip in the fixed-shape outputs. Clips with more frames are subsampled uniformly; fewer are padded (mask 0). Default 16.</summary>
     public int MaxFrames { get; set; } = 16;
 
-    /// <summary>YuNet ONNX file; null uses <c>models/yunet/face_detection_yunet_2023mar.onnx</c> under <see cref="SharedPaths.Root"/>. Its sha256 is checked.</summary>
+    /// <summary>YuNet ONNX file; null finds <c>models/yunet/face_detection_yunet_2023mar.onnx</c> as <see cref="KnownModel.Resolve"/> does (next to the application, <c>EMOTIONML_MODELS</c>, the shared folder). Its sha256 is checked.</summary>
     public string? DetectorModelPath { get; set; }
 
     /// <summary>Minimum detection score (√(cls·obj)). Default 0.6.</summary>
