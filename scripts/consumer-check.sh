@@ -61,14 +61,13 @@ else
   # 6 clips: actors 01-03 × neutral, happy; the predicted clip is actor 04's 'happy' (not trained on).
   {
     echo "path,label,speaker"
-    awk -F, -v root="$shared/data/javanese-av" 'NR > 1 && ($4 == "01" || $4 == "02" || $4 == "03") && ($2 == "neutral" || $2 == "happy") && $5 == "01" && $6 == "01" { print root "/" $1 "," $2 "," $4 }' "$shared/data/javanese-av/labels.csv"
+    awk -F, -v root="$shared/data/javanese-av" '{ sub(/\r$/, "") } NR > 1 && ($4 == "01" || $4 == "02" || $4 == "03") && ($2 == "neutral" || $2 == "happy") && $5 == "01" && $6 == "01" { print root "/" $1 "," $2 "," $4 }' "$shared/data/javanese-av/labels.csv"
   } >"$work/clips.csv"
-  clip_src=$(awk -F, -v root="$shared/data/javanese-av" 'NR > 1 && $4 == "04" && $2 == "happy" && $5 == "01" && $6 == "01" { print root "/" $1; exit }' "$shared/data/javanese-av/labels.csv")
   mkdir -p "$work/consumer"
-  cp "$clip_src" "$work/consumer/clip.mp4"
-  if [ "$(wc -l <"$work/clips.csv")" -ne 7 ]; then
-    fail "train: expected 6 clips in the manifest, got $(($(wc -l <"$work/clips.csv") - 1))"
-  elif dotnet "$cli" --shared "$shared" --threads 1 train-audio --manifest "$work/clips.csv" --epochs 2 --frames 100 --out "$work/cnn.onnx" >"$log/train-audio.txt" 2>&1 \
+  clip_src=$(awk -F, -v root="$shared/data/javanese-av" '{ sub(/\r$/, "") } NR > 1 && $4 == "04" && $2 == "happy" && $5 == "01" && $6 == "01" { print root "/" $1; exit }' "$shared/data/javanese-av/labels.csv")
+  if [ "$(wc -l <"$work/clips.csv")" -ne 7 ] || [ -z "$clip_src" ]; then
+    fail "train: expected 6 training clips and 1 clip to predict in $shared/data/javanese-av/labels.csv, got $(($(wc -l <"$work/clips.csv") - 1)) and '$clip_src'"
+  elif cp "$clip_src" "$work/consumer/clip.mp4" && dotnet "$cli" --shared "$shared" --threads 1 train-audio --manifest "$work/clips.csv" --epochs 2 --out "$work/cnn.onnx" >"$log/train-audio.txt" 2>&1 \
     && dotnet "$cli" --shared "$shared" --threads 1 train --manifest "$work/clips.csv" --audio-cnn "$work/cnn.onnx" --frames 4 --epochs 2 --out "$work/consumer/model.zip" >"$log/train.txt" 2>&1 \
     && dotnet "$cli" --shared "$shared" predict "$work/consumer/model.zip" "$work/consumer/clip.mp4" --json >"$work/expected.json" 2>"$log/predict.txt"; then
     trained=1
@@ -114,7 +113,9 @@ PY
   else
     fail "app: pretrained models not found next to the app:"; cat "$work/models.json" "$log/app-models.txt" 2>/dev/null | tail -n 20 | sed 's/^/    /'
   fi
-  if [ "$trained" -eq 1 ] && isolated dotnet "$app" json model.zip clip.mp4 >"$work/app.json" 2>"$log/app-predict.txt" && same_probabilities "$work/expected.json" "$work/app.json"; then
+  if [ "$trained" -ne 1 ]; then
+    fail "app: prediction (no model zip: the train step failed)"
+  elif isolated dotnet "$app" json model.zip clip.mp4 >"$work/app.json" 2>"$log/app-predict.txt" && same_probabilities "$work/expected.json" "$work/app.json"; then
     pass "app: the packaged EmotionML loads model.zip and predicts the same probabilities as the repository's build"
   else
     fail "app: prediction from the feed's packages differs from the repository's (or failed):"; tail -n 20 "$log/app-predict.txt" 2>/dev/null | sed 's/^/    /'
@@ -126,7 +127,9 @@ fi
 
 # 4. The tool from the feed.
 if isolated dotnet tool install EmotionML.Cli --version "$version" --tool-path "$work/consumer/tools" --add-source "$work/consumer/feed" >"$log/tool-install.txt" 2>&1; then
-  if [ "$trained" -eq 1 ] && isolated "$work/consumer/tools/emotionml" predict model.zip clip.mp4 --json >"$work/tool.json" 2>"$log/tool-predict.txt" && same_probabilities "$work/expected.json" "$work/tool.json"; then
+  if [ "$trained" -ne 1 ]; then
+    fail "tool: emotionml predict (no model zip: the train step failed)"
+  elif isolated "$work/consumer/tools/emotionml" predict model.zip clip.mp4 --json >"$work/tool.json" 2>"$log/tool-predict.txt" && same_probabilities "$work/expected.json" "$work/tool.json"; then
     pass "tool: dotnet tool install EmotionML.Cli $version from the feed; emotionml predict model.zip clip.mp4 --json gives the same probabilities"
   else
     fail "tool: emotionml predict from the installed tool:"; tail -n 20 "$log/tool-predict.txt" 2>/dev/null | sed 's/^/    /'

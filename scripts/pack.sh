@@ -3,7 +3,7 @@
 # Packs every EmotionML package (EmotionML, EmotionML.Training, EmotionML.Models, the emotionml tool EmotionML.Cli and
 # its linux-x64 package) into FEED (default artifacts/packages), a local folder feed, with symbols (.snupkg).
 # --no-tool skips the tool (its package carries ONNX Runtime and libtorch, ~150 MB, and takes the longest).
-# The models come from -p:EmlModelsDir (env EML_MODELS_DIR; default ../shared/models) and are checked against
+# The models come from -p:EmlModelsDir (env EML_MODELS_DIR, else $EMOTIONML_SHARED/models, else ../shared/models), checked against
 # models/manifest.json. Afterwards the NuGet cache's copies of these package versions are removed, so that the next
 # restore (consumer app, notebook, tool install) takes the fresh packages rather than an older build of the same version.
 set -euo pipefail
@@ -14,7 +14,8 @@ if [ "${1:-}" = "--no-tool" ]; then tool=0; shift; fi
 feed=$(mkdir -p "${1:-artifacts/packages}" && cd "${1:-artifacts/packages}" && pwd)
 version=$(dotnet msbuild src/EmotionML/EmotionML.csproj -getProperty:Version)
 models=()
-[ -n "${EML_MODELS_DIR:-}" ] && models=("-p:EmlModelsDir=$EML_MODELS_DIR")
+if [ -n "${EML_MODELS_DIR:-}" ]; then models=("-p:EmlModelsDir=$EML_MODELS_DIR")
+elif [ -n "${EMOTIONML_SHARED:-}" ]; then models=("-p:EmlModelsDir=$EMOTIONML_SHARED/models"); fi
 
 ids=(EmotionML EmotionML.Training EmotionML.Models)
 [ "$tool" -eq 1 ] && ids+=(EmotionML.Cli EmotionML.Cli.linux-x64)

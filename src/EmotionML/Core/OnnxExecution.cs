@@ -7,7 +7,7 @@ public enum ExecutionDevice
 {
     /// <summary>ONNX Runtime's CPU provider.</summary>
     Cpu,
-    /// <summary>ONNX Runtime's CUDA provider (needs the build made with <c>-p:EmlOnnxRuntime=Gpu</c> and CUDA 13 on the machine).</summary>
+    /// <summary>ONNX Runtime's CUDA provider (needs the application to reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime — in this repository, a build with <c>-p:EmlOnnxRuntime=Gpu</c> — and CUDA 13 on the machine).</summary>
     Cuda,
 }
 
@@ -57,7 +57,7 @@ internal sealed class OnnxRunner : IDisposable
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
                 if (!options.FallbackToCpu)
-                    throw new EmotionMLException($"{what}: the CUDA execution provider is not available ({FirstLine(e.Message)}). Build with -p:EmlOnnxRuntime=Gpu on a machine with CUDA 13, or use Device=Cpu.", e);
+                    throw new EmotionMLException($"{what}: the CUDA execution provider is not available ({FirstLine(e.Message)}). Reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime in the application (in the EmotionML repository: build with -p:EmlOnnxRuntime=Gpu) on a machine with CUDA 13, or use Device=Cpu.", e);
                 Console.Error.WriteLine($"warning: {what}: CUDA execution provider unavailable ({FirstLine(e.Message)}); running on CPU.");
             }
         }
