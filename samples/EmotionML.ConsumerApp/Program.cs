@@ -30,7 +30,8 @@ var modelPath = mode == "print" ? args[0] : args[1];
 var clips = args.Skip(mode == "print" ? 1 : 2).Select(p => new Clip { VideoPath = p }).ToList();
 
 var mlContext = new MLContext();
-ITransformer model = mlContext.Model.Load(modelPath, out _);          // the whole chain, every option intact
+// The whole chain with this machine's deployment settings (defaults: CPU, no feature cache); mlContext.Model.Load works too.
+ITransformer model = EmotionModel.Load(mlContext, modelPath);
 var predictions = model.Transform(mlContext.Data.LoadFromEnumerable(clips));
 
 if (mode == "dump")
