@@ -47,8 +47,21 @@ PY
 }
 
 # 1. Pack.
-if bash scripts/pack.sh "$repo/artifacts/packages" >"$log/pack.txt" 2>&1; then
-  pass "pack: $(cd artifacts/packages && ls EmotionML*."$version".nupkg | tr '\n' ' ')"
+# Every package: licence expression, readme, repository; the libraries with symbols; the runtime pins ML.NET exactly.
+nuspec_problems() {
+  for id in EmotionML EmotionML.Training EmotionML.Models EmotionML.Cli; do
+    spec=$(unzip -p "artifacts/packages/$id.$version.nupkg" '*.nuspec' 2>/dev/null)
+    for want in '<license type="expression">MIT</license>' '<readme>README.md</readme>' '<repository type="git" url="'; do
+      grep -qF "$want" <<<"$spec" || echo "$id: nuspec lacks $want"
+    done
+  done
+  for id in EmotionML EmotionML.Training EmotionML.Cli.linux-x64; do [ -f "artifacts/packages/$id.$version.snupkg" ] || echo "$id: no .snupkg"; done
+  unzip -p "artifacts/packages/EmotionML.$version.nupkg" '*.nuspec' | grep -qF '<dependency id="Microsoft.ML" version="[5.0.1]"' || echo "EmotionML: Microsoft.ML is not pinned to [5.0.1]"
+}
+if bash scripts/pack.sh "$repo/artifacts/packages" >"$log/pack.txt" 2>&1 && [ -z "$(nuspec_problems)" ]; then
+  pass "pack: $(cd artifacts/packages && ls EmotionML*."$version".nupkg | tr '\n' ' ')(licence, readme, repository, symbols; Microsoft.ML [5.0.1])"
+elif [ -n "$(nuspec_problems 2>/dev/null)" ] && [ -f "artifacts/packages/EmotionML.$version.nupkg" ]; then
+  fail "pack: package metadata:"; nuspec_problems | sed 's/^/    /'
 else
   fail "pack (scripts/pack.sh):"; tail -n 20 "$log/pack.txt" | sed 's/^/    /'
 fi
