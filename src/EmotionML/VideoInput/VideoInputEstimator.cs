@@ -47,6 +47,7 @@ public sealed class VideoInputEstimator : IEstimator<VideoInputTransformer>
             Add(o.FrameTimesColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Single);
         }
         if (o.DecodeAudio) Add(o.AudioColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Single);
+        if (o.OnError == DecodeErrorPolicy.Skip) Add(o.DecodeErrorColumnName, SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance);
         return new SchemaShape(result.Values);
     }
 }

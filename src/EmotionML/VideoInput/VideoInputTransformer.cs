@@ -42,17 +42,19 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
 
-    /// <summary>Decodes one clip outside any pipeline (same code path as the transformer).</summary>
-    internal DecodedClip Decode(string path)
+    /// <summary>
+    /// Decodes one clip outside any pipeline (same code path as the transformer): one ffprobe and one ffmpeg run.
+    /// Throws <see cref="MediaFileException"/> whatever <see cref="VideoInputOptions.OnError"/> says.
+    /// </summary>
+    internal DecodedClip Decode(string path, CancellationToken cancellation = default) => Decode(path, new MediaDecoder(Options), cancellation);
+
+    internal DecodedClip Decode(string path, MediaDecoder decoder, CancellationToken cancellation = default)
     {
         var o = Options;
-        if (!o.DecodeVideo && MediaDecoder.TryDecodeAudioDirect(path, VideoInputOptions.AudioSampleRate) is { } direct)
-        {
-            // Audio only: one ffmpeg call, no probe (the probe runs only to explain a failure).
-            return new DecodedClip(new([], 0, 0, 0, []), direct, new MediaInfo(false, 0, 0, 0, 0, 0, true, VideoInputOptions.AudioSampleRate, 1, direct.Length / (double)VideoInputOptions.AudioSampleRate));
-        }
-        var info = MediaDecoder.Probe(path);
-        DecodedFrames frames = new([], 0, 0, 0, []);
+        var full = decoder.CheckFile(path);
+        var info = decoder.Probe(path, full, cancellation);
+        decoder.CheckLimits(path, info);
+        IReadOnlyList<int>? indices = null;
         if (o.DecodeVideo)
         {
             if (!info.HasVideo)
@@ -61,22 +63,37 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
             }
             else
             {
-                frames = MediaDecoder.DecodeFrames(path, info, o.SelectFrames(info.FrameCountEstimate, info.FrameRate), o.MaxFrameSide);
+                indices = o.SelectFrames(info.FrameCountEstimate, info.FrameRate);
+                if (indices.Count == 0)
+                    throw new MediaFileException(path, MediaProblem.UnsupportedFormat, "the video stream states neither a frame count nor a duration (remux it, e.g. ffmpeg -i in -c copy out.mp4)");
             }
         }
-        float[] audio = [];
-        if (o.DecodeAudio)
-        {
-            if (!info.HasAudio)
-            {
-                if (o.MissingAudio == MissingStreamPolicy.Throw) throw new MediaFileException(path, MediaProblem.NoAudio, "set MissingAudio = Empty to accept silent clips");
-            }
-            else
-            {
-                audio = MediaDecoder.DecodeAudio(path, info, VideoInputOptions.AudioSampleRate);
-            }
-        }
+        var decodeAudio = o.DecodeAudio && info.HasAudio;
+        if (o.DecodeAudio && !info.HasAudio && o.MissingAudio == MissingStreamPolicy.Throw)
+            throw new MediaFileException(path, MediaProblem.NoAudio, "set MissingAudio = Empty to accept silent clips");
+        var (frames, audio) = decoder.Decode(path, full, info, indices, decodeAudio, cancellation);
+        // An audio stream that holds no samples (and states none) is no audio.
+        if (decodeAudio && audio.Length == 0 && o.MissingAudio == MissingStreamPolicy.Throw)
+            throw new MediaFileException(path, MediaProblem.NoAudio, "the audio stream holds no samples; set MissingAudio = Empty to accept silent clips");
         return new DecodedClip(frames, audio, info);
+    }
+
+    /// <summary>Decodes a row's clip under <see cref="VideoInputOptions.OnError"/>: on Skip, a failure gives an empty clip and a logged warning.</summary>
+    private DecodedClip DecodeRow(string path, out string error)
+    {
+        error = "";
+        if (Options.OnError == DecodeErrorPolicy.Throw) return Decode(path);
+        try
+        {
+            return Decode(path);
+        }
+        catch (MediaFileException e) when (e.Problem != MediaProblem.DecoderUnavailable)
+        {
+            error = $"{e.Problem}: {e.Message}";
+            using (var ch = Host.Start("LoadVideo"))
+                ch.Warning("Skipped clip {0} [{1}]", e.Message, e.Problem);
+            return new DecodedClip(DecodedFrames.None, [], new MediaInfo(false, 0, 0, 0, 0, 0, false, 0, 0, 0));
+        }
     }
 
     internal sealed record DecodedClip(DecodedFrames Frames, float[] Audio, MediaInfo Info);
@@ -102,6 +119,8 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
             }
             if (o.DecodeAudio)
                 outputs.Add(new(o.AudioColumnName, new VectorDataViewType(NumberDataViewType.Single)));
+            if (o.OnError == DecodeErrorPolicy.Skip)
+                outputs.Add(new(o.DecodeErrorColumnName, TextDataViewType.Instance));
             Outputs = outputs;
         }
 
@@ -116,6 +135,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
             private readonly Mapper _m;
             private readonly ValueGetter<ReadOnlyMemory<char>> _path;
             private DecodedClip? _clip;
+            private string _error = "";
 
             public State(Mapper m, DataViewRow input) : base(input)
             {
@@ -123,7 +143,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
                 _path = InputGetter<ReadOnlyMemory<char>>(input, m._input);
             }
 
-            protected override void Compute() => _clip = _m._parent.Decode(Getters.ReadText(_path));
+            protected override void Compute() => _clip = _m._parent.DecodeRow(Getters.ReadText(_path), out _error);
 
             public override Delegate GetGetter(int outputIndex)
             {
@@ -137,6 +157,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
                     if (name == o.FrameHeightColumnName) return Scalar(() => _clip!.Frames.Height);
                     if (name == o.FrameTimesColumnName) return Vector(() => (ReadOnlyMemory<float>)_clip!.Frames.Times);
                 }
+                if (o.OnError == DecodeErrorPolicy.Skip && name == o.DecodeErrorColumnName) return Scalar(() => _error.AsMemory());
                 return Vector(() => (ReadOnlyMemory<float>)_clip!.Audio);
             }
         }
