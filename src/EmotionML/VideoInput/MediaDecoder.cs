@@ -153,7 +153,7 @@ internal sealed partial class MediaDecoder
             // ffprobe says "Invalid data" both for a text file named .mp4 and for a truncated mp4: tell them apart by the
             // container signature at the start of the file.
             var problem = HasContainerSignature(fullPath) ? MediaProblem.Corrupt : MediaProblem.NotMedia;
-            throw new MediaFileException(path, problem, stderr.LastError);
+            throw new MediaFileException(path, problem, stderr.FirstError);
         }
         return ParseProbe(path, stdout ?? "", stderr.DurationEstimated);
     }
@@ -305,7 +305,7 @@ internal sealed partial class MediaDecoder
         try
         {
             var code = Run(Ffmpeg, args, path, s => read = ReadFrames(s, pixels, path), stderr.Add, cancellation);
-            if (code != 0) throw new MediaFileException(path, MediaProblem.Corrupt, stderr.LastError);
+            if (code != 0) throw new MediaFileException(path, MediaProblem.Corrupt, stderr.FirstError);
             var frames = video ? CheckFrames(path, info, indices!, pixels, read, w, h, stderr) : DecodedFrames.None;
             var samples = audio ? ReadAudio(path, audioFile!, info) : [];
             return (frames, samples);
@@ -323,7 +323,7 @@ internal sealed partial class MediaDecoder
             throw new MediaFileException(path, MediaProblem.Corrupt, $"ffmpeg returned a partial frame ({read} bytes for frames of {frameBytes})");
         var count = read / frameBytes;
         if (count == 0)
-            throw new MediaFileException(path, MediaProblem.Corrupt, log.LastError is { Length: > 0 } e ? e : "no frame could be decoded");
+            throw new MediaFileException(path, MediaProblem.Corrupt, log.FirstError is { Length: > 0 } e ? e : "no frame could be decoded");
         if (count < indices.Count)
         {
             // A stated frame count can be a little high (estimated from the duration, or frames the decoder drops at the
@@ -430,8 +430,11 @@ internal sealed partial class MediaDecoder
     /// <summary>Options before every <c>-i</c>: only the file protocol, only the supported demuxers.</summary>
     internal static string[] InputOptions() => ["-protocol_whitelist", "file", "-format_whitelist", AllowedDemuxers];
 
-    /// <summary>"scheme:" at the start of a path (two or more letters, so that a Windows drive letter is not one).</summary>
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]+:")]
+    /// <summary>
+    /// "scheme:" at the start of a path (two or more characters, so that a Windows drive letter is not one), including
+    /// ffmpeg's "protocol,options,:" form (subfile).
+    /// </summary>
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9+.,-]+:")]
     private static partial Regex UrlScheme();
 
     private static MediaFileException Malformed(string path, string what)
@@ -565,14 +568,15 @@ internal sealed partial class MediaDecoder
         return p.ExitCode;
     }
 
-    /// <summary>What is kept of ffmpeg's stderr (bounded): the last error lines, the sampled frames' times, and flags.</summary>
+    /// <summary>What is kept of ffmpeg's stderr (bounded): the first error lines, the sampled frames' times, and flags.</summary>
     private sealed partial class StderrLog(int maxFrames)
     {
         private readonly object _lock = new();
-        private readonly Queue<string> _errors = new();
+        private readonly List<string> _errors = [];
         private readonly List<double> _times = [];
 
-        public string LastError { get { lock (_lock) return _errors.Count == 0 ? "" : _errors.Last(); } }
+        /// <summary>The first error ffmpeg reported (the cause; later ones are mostly consequences).</summary>
+        public string FirstError { get { lock (_lock) return _errors.Count == 0 ? "" : _errors[0]; } }
 
         public string? NotOnWhitelist { get; private set; }
 
@@ -589,8 +593,7 @@ internal sealed partial class MediaDecoder
                     NotOnWhitelist = Component().Match(line) is { Success: true } m ? m.Groups[1].Value : "unknown";
                 if (line.Contains("[error]", StringComparison.Ordinal) || line.Contains("[fatal]", StringComparison.Ordinal) || line.Contains("[panic]", StringComparison.Ordinal))
                 {
-                    _errors.Enqueue(Level().Replace(line, "").Trim());
-                    if (_errors.Count > MaxKeptErrorLines) _errors.Dequeue();
+                    if (_errors.Count < MaxKeptErrorLines) _errors.Add(Level().Replace(line, "").Trim());
                 }
                 else if (_times.Count < maxFrames && line.Contains("Parsed_showinfo", StringComparison.Ordinal) && ShowInfo().Match(line) is { Success: true } s
                     && double.TryParse(s.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var t))
