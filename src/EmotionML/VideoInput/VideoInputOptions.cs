@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace EmotionML.VideoInput;
 
 /// <summary>How frames are chosen from a clip. Saved in models by name.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<FrameSampling>))]
 public enum FrameSampling
 {
     /// <summary><see cref="VideoInputOptions.FrameCount"/> frames spread uniformly over the clip (the centre of each of N equal segments).</summary>
@@ -13,7 +10,6 @@ public enum FrameSampling
 }
 
 /// <summary>What to do when a clip lacks a stream the stage decodes. Saved in models by name.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<MissingStreamPolicy>))]
 public enum MissingStreamPolicy
 {
     /// <summary>Throw <see cref="MediaFileException"/> (<see cref="MediaProblem.NoAudio"/> or <see cref="MediaProblem.NoVideo"/>).</summary>
@@ -23,7 +19,6 @@ public enum MissingStreamPolicy
 }
 
 /// <summary>What the input stage does with a clip that cannot be decoded (any <see cref="MediaFileException"/>). Saved in models by name.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<DecodeErrorPolicy>))]
 public enum DecodeErrorPolicy
 {
     /// <summary>Throw the <see cref="MediaFileException"/> from the cursor: one bad clip stops the pipeline.</summary>
@@ -123,8 +118,16 @@ public sealed class VideoInputOptions
     /// <summary>Largest accepted stored frame, longest side in pixels (<see cref="MediaProblem.TooLarge"/> beyond). Default 8192 (8K).</summary>
     public int MaxSourceFrameSide { get; set; } = 8192;
 
+    internal VideoInputOptions Clone() => (VideoInputOptions)MemberwiseClone();
+
     internal void Validate()
     {
+        if (!Enum.IsDefined(Sampling)) throw new ArgumentOutOfRangeException(nameof(Sampling), Sampling, "unknown frame sampling");
+        if (!Enum.IsDefined(MissingVideo)) throw new ArgumentOutOfRangeException(nameof(MissingVideo), MissingVideo, "unknown missing-stream policy");
+        if (!Enum.IsDefined(MissingAudio)) throw new ArgumentOutOfRangeException(nameof(MissingAudio), MissingAudio, "unknown missing-stream policy");
+        foreach (var (name, value) in new[] { (nameof(FramesColumnName), FramesColumnName), (nameof(FrameCountColumnName), FrameCountColumnName), (nameof(FrameWidthColumnName), FrameWidthColumnName),
+            (nameof(FrameHeightColumnName), FrameHeightColumnName), (nameof(FrameTimesColumnName), FrameTimesColumnName), (nameof(AudioColumnName), AudioColumnName) })
+            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{name} must name a column.", name);
         if (string.IsNullOrWhiteSpace(InputColumnName)) throw new ArgumentException("InputColumnName must be set.");
         if (FrameCount < 1) throw new ArgumentOutOfRangeException(nameof(FrameCount), FrameCount, "FrameCount must be at least 1.");
         if (Sampling == FrameSampling.Rate && !(FramesPerSecond > 0)) throw new ArgumentOutOfRangeException(nameof(FramesPerSecond), FramesPerSecond, "FramesPerSecond must be positive.");
