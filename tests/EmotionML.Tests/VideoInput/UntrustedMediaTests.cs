@@ -62,6 +62,15 @@ public sealed class UntrustedMediaTests
         Assert.Contains("ffprobe reads it as 'hls'", e.Message);
         Assert.StartsWith(playlist, e.Message);
 
+        // The tripwire works: a plain ffprobe of such a playlist opens the FIFO it names.
+        var control = Path.Combine(dir, "control.mp4");
+        File.WriteAllText(control, "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\ncontrol.ts\n#EXT-X-ENDLIST\n");
+        using (var opened = new Tripwire(Path.Combine(dir, "control.ts")))
+        {
+            Assert.ThrowsAny<InvalidOperationException>(() => MediaTools.Run("ffprobe", "-v", "error", control));
+            Assert.True(opened.WasOpened, "plain ffprobe did not open the segment: the tripwire cannot see anything");
+        }
+
         var trap = Path.Combine(dir, "trap.mp4");
         File.WriteAllText(trap, "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nsegment.ts\n#EXT-X-ENDLIST\n");
         using var tripwire = new Tripwire(Path.Combine(dir, "segment.ts"));
