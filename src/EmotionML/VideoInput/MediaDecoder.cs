@@ -300,7 +300,9 @@ internal sealed partial class MediaDecoder
                 "-t", cap, "-f", "f32le", FileUrl(audioFile)]);
         }
         var stderr = new StderrLog(wanted);
-        var pixels = video ? new byte[checked(wanted * frameBytes)] : [];
+        if ((long)wanted * frameBytes > Array.MaxLength)
+            throw new MediaFileException(path, MediaProblem.TooLarge, $"{wanted} frames of {w}x{h} do not fit in one array; lower FrameCount or MaxFrameSide");
+        var pixels = video ? new byte[wanted * frameBytes] : [];
         var read = 0;
         try
         {
@@ -353,8 +355,12 @@ internal sealed partial class MediaDecoder
             samples = new float[f.Length / 4];
             f.ReadExactly(MemoryMarshal.AsBytes(samples.AsSpan()));
         }
-        if (info.DurationEstimated) return samples;
         var seconds = samples.Length / (double)VideoInputOptions.AudioSampleRate;
+        // A container that states no duration (or too short a one) passed the limit check: the decode is capped, and
+        // reaching the cap is the same refusal.
+        if (seconds > _options.MaxDurationSeconds)
+            throw new MediaFileException(path, MediaProblem.TooLarge, $"more than MaxDurationSeconds = {_options.MaxDurationSeconds.ToString(CultureInfo.InvariantCulture)} s of audio");
+        if (info.DurationEstimated) return samples;
         var stated = info.AudioDuration;
         // The stream's own duration is exact to a few ms; the container's (FLV) may cover the longer video stream.
         var margin = info.AudioDurationOwn ? 0.1 + 0.005 * stated : 0.5 + 0.05 * stated;

@@ -164,6 +164,14 @@ public sealed class UntrustedMediaTests
         Assert.Equal(MediaProblem.TooLarge, e.Problem);
         Assert.Contains("frames of 360x270; the limit is MaxSourceFrameSide = 320", e.Message);
 
+        // A container that understates its duration passes the check; the decode stops at the limit and says so.
+        var dir = TestData.TempDir("understated");
+        var probe = MediaTools.Script(Path.Combine(dir, "probe.sh"), "ffprobe \"$@\" | sed -E 's/\"duration\": \"[0-9.]+\"/\"duration\": \"1.0\"/g'");
+        var limited = new VideoInputOptions { MaxDurationSeconds = 2 };
+        e = Assert.Throws<MediaFileException>(() => Stage(limited).Decode(Source, new MediaDecoder(limited) { Ffprobe = probe }));
+        Assert.Equal(MediaProblem.TooLarge, e.Problem);
+        Assert.Contains("more than MaxDurationSeconds = 2 s of audio", e.Message);
+
         Assert.Throws<ArgumentOutOfRangeException>(() => new VideoInputOptions { ProcessTimeout = TimeSpan.Zero }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new VideoInputOptions { MaxDurationSeconds = double.NaN }.Validate());
     }
