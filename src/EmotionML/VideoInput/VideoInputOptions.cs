@@ -98,6 +98,16 @@ public sealed class VideoInputOptions
     public string AudioColumnName { get; set; } = "Audio";
 
     /// <summary>What to do with a clip that cannot be decoded. Default <see cref="DecodeErrorPolicy.Throw"/>.</summary>
+    /// <example>
+    /// Decode a folder of clips, leaving out (and logging) the ones that fail:
+    /// <code>
+    /// mlContext.Log += (_, e) => { if (e.Kind == ChannelMessageKind.Warning) Console.Error.WriteLine(e.Message); };
+    /// var decoded = mlContext.Transforms.LoadVideo(new VideoInputOptions { OnError = DecodeErrorPolicy.Skip }).Fit(clips).Transform(clips);
+    /// // FilterByCustomPredicate drops the rows for which the predicate is true.
+    /// var good = mlContext.Data.FilterByCustomPredicate&lt;DecodeResult&gt;(decoded, r =&gt; r.DecodeError.Length &gt; 0);
+    /// // class DecodeResult { public string DecodeError { get; set; } = ""; }
+    /// </code>
+    /// </example>
     public DecodeErrorPolicy OnError { get; set; } = DecodeErrorPolicy.Throw;
 
     /// <summary>

@@ -51,10 +51,14 @@ public sealed class MediaProcessTests
     {
         var dir = TestData.TempDir("timeout-ffmpeg");
         var pidFile = Path.Combine(dir, "pid");
-        var options = new VideoInputOptions { ProcessTimeout = TimeSpan.FromSeconds(1) };
-        var decoder = new MediaDecoder(options) { Ffmpeg = Hanging(dir, pidFile) };
-        var e = Assert.Throws<MediaFileException>(() => new VideoInputTransformer(new MLContext(1), options).Decode(Clip, decoder));
+        // The real probe runs without the short limit (on a loaded machine it may take more than a second itself).
+        var prober = new MediaDecoder(new VideoInputOptions());
+        var full = prober.CheckFile(Clip);
+        var info = prober.Probe(Clip, full);
+        var decoder = new MediaDecoder(new VideoInputOptions { ProcessTimeout = TimeSpan.FromSeconds(1) }) { Ffmpeg = Hanging(dir, pidFile) };
+        var e = Assert.Throws<MediaFileException>(() => decoder.Decode(Clip, full, info, [0, 1], decodeAudio: true));
         Assert.Equal(MediaProblem.TimedOut, e.Problem);
+        Assert.Contains("hang.sh was stopped after ProcessTimeout = 1 s", e.Message);
         AssertGone(WaitForPid(pidFile));
     }
 
