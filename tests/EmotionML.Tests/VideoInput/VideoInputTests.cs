@@ -11,6 +11,8 @@ public sealed class VideoInputTests
 
     private sealed class Clip { public string VideoPath { get; set; } = ""; }
 
+    private sealed class DecodeResult { public string DecodeError { get; set; } = ""; }
+
     private (int Count, int W, int H, float[] Times, float[] Audio, byte[] Frames) Decode(string path, VideoInputOptions? options = null)
     {
         var data = _ml.Data.LoadFromEnumerable([new Clip { VideoPath = path }]);
@@ -157,6 +159,10 @@ public sealed class VideoInputTests
         var warning = Assert.Single(warnings, w => w.Contains("Skipped clip"));
         Assert.Contains(broken, warning);
         Assert.Contains("[Corrupt]", warning);
+
+        // The documented way to leave the skipped rows out.
+        var good = ml.Data.FilterByCustomPredicate<DecodeResult>(output, r => r.DecodeError.Length > 0);
+        Assert.Equal([good1, good2], good.GetColumn<string>("VideoPath").ToArray());
 
         // The default still stops at the bad row, with the typed error.
         var strict = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = 4, MaxFrameSide = 160 }).Fit(data).Transform(data);
