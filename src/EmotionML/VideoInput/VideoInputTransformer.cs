@@ -28,9 +28,13 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
     /// <summary>A copy of the options this stage runs with (changing it has no effect).</summary>
     public VideoInputOptions Options => _options.Clone();
 
-    // Versions: 0x00010001 first format; 0x00010002 enums by name (reads 0x00010001).
+    // Versions: 0x00010001 first format; 0x00010002 enums by name (reads 0x00010001); 0x00010003 adds OnError,
+    // DecodeErrorColumnName, ProcessTimeout and the Max* limits (absent in older zips: the defaults; a 0x00010002 build
+    // reads a 0x00010003 zip and ignores them).
+    private const uint V3 = 0x00010003;
+
     private static VersionInfo GetVersionInfo()
-        => ModelFormat.Version("EMLVIDIN", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(VideoInputTransformer));
+        => ModelFormat.Version("EMLVIDIN", V3, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(VideoInputTransformer));
 
     private static VideoInputTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
         => new(env, ModelFormat.LoadOptions<VideoInputOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate()));
