@@ -16,14 +16,15 @@ using Xunit;
 namespace EmotionML.Tests.Persistence;
 
 /// <summary>
-/// A model zip of a released save format, kept in Fixtures/ (project-made, a few tens of KB: audio-only video input,
-/// both spectrograms, a tiny audio CNN, a tiny head and a score ensemble). Every later build must load it and give the
-/// scores it gave when it was written. When the format changes, keep the old fixture, add one of the new format
-/// (EMOTIONML_WRITE_FIXTURES=dir with <see cref="WriterStillWritesTheFixturesLayout"/> writes it) and test both.
+/// Model zips of released save formats, kept in Fixtures/ (project-made, about 10 KB each: audio-only video input,
+/// both spectrograms, a tiny audio CNN, a tiny head and a score ensemble). Every later build must load each and give the
+/// scores it gave when it was written. chain-1: every stage 0x00010002; chain-2: video input 0x00010003. When a stage's
+/// format changes, keep the old fixtures, add chain-N+1 (EMOTIONML_WRITE_FIXTURES=dir with
+/// <see cref="WriterStillWritesTheNewestFixturesLayout"/> writes it), list it below and make it <see cref="Newest"/>.
 /// </summary>
 public sealed class FormatFixtureTests : Fusion.TorchTestBase
 {
-    private const string Name = "chain-v0x00010002";
+    private const string Newest = "chain-2";
 
     private sealed class Row
     {
@@ -33,11 +34,13 @@ public sealed class FormatFixtureTests : Fusion.TorchTestBase
 
     private sealed record Expected(string[] Clips, string[] Classes, float[][] Scores, float[][] EnsembleScores);
 
-    private static string FixturePath(string ext)
+    private static string FixturePath(string ext) => FixturePath(Newest, ext);
+
+    private static string FixturePath(string name, string ext)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir != null && !File.Exists(Path.Combine(dir.FullName, "EmotionML.sln"))) dir = dir.Parent;
-        return Path.Combine(dir!.FullName, "tests", "EmotionML.Tests", "Fixtures", Name + ext);
+        return Path.Combine(dir!.FullName, "tests", "EmotionML.Tests", "Fixtures", name + ext);
     }
 
     private static readonly string[] TrainClips =
@@ -69,7 +72,7 @@ public sealed class FormatFixtureTests : Fusion.TorchTestBase
             }))
             .Append(ml.Transforms.EnsembleScores(new ScoreEnsembleOptions { InputColumnNames = ["Score"], ClassWeights = [1, 2], ScoreColumnName = "EnsembleScore", PredictedLabelColumnName = "EnsemblePredictedLabel" }));
         var model = pipeline.Fit(toKey.Transform(train));
-        var zip = Path.Combine(dir, Name + ".zip");
+        var zip = Path.Combine(dir, Newest + ".zip");
         ml.Model.Save(model, Clips(ml, []).Schema, zip);
         var scored = model.Transform(Clips(ml, ScoredClips));
         var classes = SlotNames(scored.Schema["Score"]);
@@ -83,13 +86,15 @@ public sealed class FormatFixtureTests : Fusion.TorchTestBase
         return names.DenseValues().Select(n => n.ToString()).ToArray();
     }
 
-    [Fact]
-    public void FixtureOfFormat0x00010002LoadsAndScoresAsWhenWritten()
+    [Theory]
+    [InlineData("chain-1")]
+    [InlineData("chain-2")]
+    public void FixtureLoadsAndScoresAsWhenWritten(string name)
     {
-        var expected = JsonSerializer.Deserialize<Expected>(File.ReadAllText(FixturePath(".json")))!;
-        Assert.True(new FileInfo(FixturePath(".zip")).Length < 200_000, "the fixture must stay small");
+        var expected = JsonSerializer.Deserialize<Expected>(File.ReadAllText(FixturePath(name, ".json")))!;
+        Assert.True(new FileInfo(FixturePath(name, ".zip")).Length < 200_000, "the fixture must stay small");
         var ml = new MLContext(seed: 1);
-        var model = (TransformerChain<ITransformer>)ml.Model.Load(FixturePath(".zip"), out _);
+        var model = (TransformerChain<ITransformer>)ml.Model.Load(FixturePath(name, ".zip"), out _);
         var stages = model.ToList();
         var video = Assert.IsType<VideoInputTransformer>(stages[0]);
         Assert.False(video.Options.DecodeVideo);
@@ -117,12 +122,12 @@ public sealed class FormatFixtureTests : Fusion.TorchTestBase
     }
 
     [Fact]
-    public void WriterStillWritesTheFixturesLayout()
+    public void WriterStillWritesTheNewestFixturesLayout()
     {
         var dir = Environment.GetEnvironmentVariable("EMOTIONML_WRITE_FIXTURES") is { Length: > 0 } target ? target : TestData.TempDir("fixture");
         Directory.CreateDirectory(dir);
         var (zip, expected) = Write(dir);
-        File.WriteAllText(Path.Combine(dir, Name + ".json"), JsonSerializer.Serialize(expected));
+        File.WriteAllText(Path.Combine(dir, Newest + ".json"), JsonSerializer.Serialize(expected));
         // Same entries, and the same stored options (the JSON strings in each Model.key), as the committed fixture.
         Assert.Equal(Layout(FixturePath(".zip")), Layout(zip));
     }

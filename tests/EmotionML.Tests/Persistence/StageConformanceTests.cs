@@ -101,7 +101,7 @@ public sealed class StageConformanceTests : Fusion.TorchTestBase
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (!File.Exists(Path.Combine(dir!.FullName, "EmotionML.sln"))) dir = dir.Parent;
-        var chain = (TransformerChain<ITransformer>)_ml.Model.Load(Path.Combine(dir.FullName, "tests", "EmotionML.Tests", "Fixtures", "chain-v0x00010002.zip"), out _);
+        var chain = (TransformerChain<ITransformer>)_ml.Model.Load(Path.Combine(dir.FullName, "tests", "EmotionML.Tests", "Fixtures", "chain-1.zip"), out _);
         var cnn = Path.Combine(TestData.TempDir("conformance"), "audio-cnn.onnx");
         File.WriteAllBytes(cnn, ((AudioFeatureTransformer)chain.ElementAt(3)).OnnxBytes);
         var rows = _ml.Data.LoadFromEnumerable(new[] { ("03-01-01-01-01-01-02", "neutral"), ("03-01-05-01-01-01-02", "angry"), ("03-01-01-01-02-01-02", "neutral"), ("03-01-05-01-02-01-02", "angry") }
