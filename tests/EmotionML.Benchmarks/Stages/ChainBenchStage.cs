@@ -16,7 +16,7 @@ using static TorchSharp.torch;
 using Cnn = EmotionML.Training.AudioCnn.AudioCnn;
 using CnnOptions = EmotionML.Training.AudioCnn.AudioCnnOptions;
 
-namespace EmotionML.Cli.Bench;
+namespace EmotionML.Benchmarks.Stages;
 
 /// <summary>
 /// The whole chain per clip, VideoPath → Score: decode (8 frames + audio) → YuNet + alignment → DenseNet-121 features →
@@ -31,7 +31,6 @@ internal sealed class ChainBenchStage : IBenchStage
 
     public string Name => "chain";
     public string Description => $"whole chain per clip (decode {Frames} frames → align → DenseNet-121 → spectrogram → audio CNN → head) on up to {MaxClips} of the clips vs the sum of its stages run one by one; each stage's share of that sum";
-    public bool Implemented => true;
     public int Steps(BenchContext context) => 1 + Picked(context).Count * context.Repeat;
 
     private sealed class ClipRow
@@ -128,12 +127,12 @@ internal sealed class ChainBenchStage : IBenchStage
         string Ms(double s) => BenchContext.F(1000 * s / n, "0");
         var rows = new List<BenchRow>
         {
-            new(Name, "ms/clip, whole chain (VideoPath → Score)", Ms(bestWhole), "sum of the stages run one by one", Ms(total) + " ms/clip", bestWhole / total,
+            new(Name, "ms/clip, whole chain (VideoPath → Score)", Ms(bestWhole), "sum of the stages run one by one", Ms(total) + " ms/clip", total / bestWhole,
                 $"{n} clips × {Frames} frames, best of {context.Repeat}; ML.NET computes only what Score needs"),
         };
         for (var i = 0; i < stages.Count; i++)
-            rows.Add(new BenchRow(Name, $"ms/clip, {stages[i].Name}", Ms(best[i]), "sum of the stages", Ms(total) + " ms/clip", best[i] / total,
-                $"ratio = share of the clip: {100 * best[i] / total:0.0} %"));
+            rows.Add(new BenchRow(Name, $"ms/clip, {stages[i].Name}", Ms(best[i]), "sum of the stages", Ms(total) + " ms/clip", null,
+                $"share of the clip: {100 * best[i] / total:0.0} %"));
         return rows;
     }
 
