@@ -1,6 +1,5 @@
 using EmotionML.FaceAlignment;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace EmotionML.FaceFeatures;
 
@@ -137,20 +136,19 @@ internal sealed class BackboneRunner : IDisposable
     private void RunOne(OnnxRunner runner, Memory<float> input, int n, Span<float> features, Span<float> logits)
     {
         var b = Backbone;
-        var tensor = new DenseTensor<float>(input, [n, b.Channels, b.InputSize, b.InputSize]);
-        using var results = runner.Session.Run([NamedOnnxValue.CreateFromTensor(b.InputName, tensor)]);
-        foreach (var r in results)
-        {
-            var values = r.AsTensor<float>().ToArray();
-            if (r.Name == FaceBackbone.PreparedFeatureOutput)
-            {
-                if (values.Length != n * b.FeatureDim)
-                    throw new InvalidOperationException($"{b.Kind}: feature tensor has {values.Length} values for {n} images, expected {n * b.FeatureDim}.");
-                values.CopyTo(features);
-            }
-            else if (r.Name == b.LogitsTensor && !logits.IsEmpty) values.AsSpan(0, n * 7).CopyTo(logits);
-        }
+        // The input tensor wraps the caller's memory and the outputs are read in place: no copy of either per run.
+        using var tensor = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input, [n, b.Channels, b.InputSize, b.InputSize]);
+        var keepLogits = !logits.IsEmpty && b.LogitsTensor != null;
+        string[] outputs = keepLogits ? [FaceBackbone.PreparedFeatureOutput, b.LogitsTensor!] : [FaceBackbone.PreparedFeatureOutput];
+        using var results = runner.Session.Run(RunOptions, [b.InputName], [tensor], outputs);
+        var values = results[0].GetTensorDataAsSpan<float>();
+        if (values.Length != n * b.FeatureDim)
+            throw new InvalidOperationException($"{b.Kind}: feature tensor has {values.Length} values for {n} images, expected {n * b.FeatureDim}.");
+        values.CopyTo(features);
+        if (keepLogits) results[1].GetTensorDataAsSpan<float>()[..(n * 7)].CopyTo(logits);
     }
+
+    private static readonly RunOptions RunOptions = new();
 
     public void Dispose()
     {

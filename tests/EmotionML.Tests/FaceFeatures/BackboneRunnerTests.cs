@@ -82,4 +82,36 @@ public sealed class BackboneRunnerTests
             for (var k = 0; k < b.FeatureDim; k++) Assert.Equal(one[k], batched[i * b.FeatureDim + k], 1e-4f);
         }
     }
+
+    [Fact]
+    public void CopiesOfSeveralFramesInOneRunGiveEachFramesOwnFMean()
+    {
+        // mini-Xception: three frames' 18 copies per run; five real frames of seven → runs of 3 and 2 frames.
+        const int frames = 7, crop = 224 * 224 * 3;
+        var options = new FaceFeatureOptions { Backbone = FaceBackboneKind.MiniXception, Enhancement = FeatureEnhancement.FMeanStd };
+        var b = FaceBackbone.Of(options.Backbone);
+        var model = File.ReadAllBytes(b.Model.Resolve());
+        using var extractor = new FaceFeatureExtractor(options, model, null);
+        Assert.Equal(3, FaceFeatureExtractor.FramesPerRun(extractor.Primary, 18));
+        var rng = new Random(9);
+        var crops = new byte[frames * crop];
+        rng.NextBytes(crops);
+        float[] mask = [1, 1, 0, 1, 1, 1, 0];
+        var clip = extractor.ComputeClip(crops, mask);
+        var d = 2 * b.FeatureDim;
+        var copies = options.Copies();
+        for (var f = 0; f < frames; f++)
+        {
+            var row = clip.AsSpan(f * d, d).ToArray();
+            if (mask[f] == 0) { Assert.All(row, v => Assert.Equal(0, v)); continue; }
+            var one = FaceFeatureExtractor.CopyFeatures(extractor.Primary, crops.AsSpan(f * crop, crop), copies);
+            var mean = new float[b.FeatureDim]; var std = new float[b.FeatureDim];
+            Enhancement.MeanStd(one, copies.Length, b.FeatureDim, mean, std);
+            for (var k = 0; k < b.FeatureDim; k++)
+            {
+                Assert.Equal(mean[k], row[k], 1e-4f);
+                Assert.Equal(std[k], row[b.FeatureDim + k], 1e-4f);
+            }
+        }
+    }
 }
