@@ -141,6 +141,9 @@ public static class BenchProgram
     /// <summary>Exit code of a bad command line.</summary>
     public const int UsageError = 2;
 
+    /// <summary>In the Markdown file, the line after which the text is kept when the file is written again.</summary>
+    internal const string KeptMarker = "<!-- Kept when this file is regenerated: everything below this line. -->";
+
     internal const string RatioNote = "ratio = EmotionML's speed ÷ the peer's on the same input in the same run (higher is better; 1.00 = as fast as the peer).";
 
     /// <summary>A one-line description of this machine for the report.</summary>
@@ -193,6 +196,9 @@ public static class BenchProgram
         sb.Append('\n');
         foreach (var fact in bench.Facts) sb.Append(fact).Append("\n\n");
         sb.Append(RatioNote).Append('\n');
+        // Hand-written notes below the marker (what each line measures, the GPU section) survive regeneration.
+        if (File.Exists(path) && File.ReadAllText(path) is var old && old.IndexOf(KeptMarker, StringComparison.Ordinal) is var at and >= 0)
+            sb.Append('\n').Append(old[at..]);
         var dir = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         File.WriteAllText(path, sb.ToString());
