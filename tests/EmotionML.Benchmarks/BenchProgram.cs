@@ -146,6 +146,10 @@ public static class BenchProgram
 
     internal const string RatioNote = "ratio = EmotionML's speed ÷ the peer's on the same input in the same run (higher is better; 1.00 = as fast as the peer).";
 
+    /// <summary>The command that measures one stage alone, with this run's clips and repeats.</summary>
+    internal static string StageCommand(string stage, BenchContext bench)
+        => $"dotnet run -c Release --project tests/EmotionML.Benchmarks -- --stages {stage} --clips {bench.Clips.Count} --repeat {bench.Repeat}";
+
     /// <summary>A one-line description of this machine for the report.</summary>
     internal static string Machine()
     {
@@ -184,12 +188,12 @@ public static class BenchProgram
         var peers = rows.Where(r => r.Headline && r.Ratio is not null).ToList();
         if (peers.Count > 0)
         {
-            sb.Append("## Against the peers\n\n| stage | EmotionML | peer | ratio | goal |\n|---|---|---|---|---|\n");
+            sb.Append("## Against the peers\n\n| stage | EmotionML | peer | ratio | goal | command |\n|---|---|---|---|---|---|\n");
             foreach (var r in peers)
-                sb.Append($"| {Cell(r.Stage)}: {Cell(r.Measure)} | {Cell(r.Value)} | {Cell(r.Peer)}: {Cell(r.PeerValue)} | {BenchContext.F(r.Ratio!.Value)} | {Cell(r.Goal)} |\n");
+                sb.Append($"| {Cell(r.Stage)}: {Cell(r.Measure)} | {Cell(r.Value)} | {Cell(r.Peer)}: {Cell(r.PeerValue)} | {BenchContext.F(r.Ratio!.Value)} | {Cell(r.Goal)} | `{Cell(StageCommand(r.Stage, bench))}` |\n");
             sb.Append('\n');
         }
-        sb.Append("## Every line\n\nEach stage's own command: the same with `--stages <stage>`.\n\n");
+        sb.Append("## Every line\n\nEach stage's own command: `").Append(StageCommand("<stage>", bench)).Append("`.\n\n");
         sb.Append("| stage | measure | EmotionML | peer | peer value | ratio | notes |\n|---|---|---|---|---|---|---|\n");
         foreach (var r in rows)
             sb.Append($"| {Cell(r.Stage)} | {Cell(r.Measure)} | {Cell(r.Value)} | {Cell(r.Peer)} | {Cell(r.PeerValue)} | {(r.Ratio is { } x ? BenchContext.F(x) : "-")} | {Cell(r.Notes)} |\n");

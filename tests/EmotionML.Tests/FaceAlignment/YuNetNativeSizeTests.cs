@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EmotionML.FaceAlignment;
 using EmotionML.VideoInput;
 using Microsoft.ML;
@@ -73,20 +74,37 @@ public sealed class YuNetNativeSizeTests(ITestOutputHelper output)
 
     /// <summary>
     /// Main-face landmarks OpenCV's own pipeline (OpenCvSharp4 4.13 FaceDetectorYN created at 360×270, score 0.6, NMS 0.3)
-    /// gives on the first 3 sampled frames of three clips, printed by the benchmarks project's face stage helper.
+    /// gives on frames 0, 30 and 60 of three clips (decoded by <see cref="Frame"/>), printed with the benchmarks project's
+    /// OpenCV side (tests/EmotionML.Benchmarks, FaceBenchStage.OpenCvAligner).
     /// </summary>
     private static readonly (string Clip, int Frame, float[] Landmarks)[] OpenCv =
     [
-        ("01-03-05_01.mp4", 0, [153.69f, 145.67f, 207.65f, 142.67f, 181.20f, 175.91f, 156.27f, 202.82f, 211.81f, 201.06f]),
-        ("01-03-05_01.mp4", 1, [150.06f, 126.40f, 204.25f, 124.44f, 174.88f, 162.34f, 156.15f, 191.05f, 203.71f, 189.37f]),
-        ("01-03-05_01.mp4", 2, [156.39f, 131.28f, 206.91f, 129.11f, 180.45f, 162.37f, 160.14f, 192.01f, 208.03f, 190.33f]),
-        ("04-02-06_01.mp4", 0, [176.61f, 140.93f, 224.07f, 152.73f, 193.04f, 179.09f, 166.81f, 197.16f, 206.66f, 207.63f]),
-        ("04-02-06_01.mp4", 1, [157.17f, 131.53f, 207.27f, 130.39f, 180.78f, 164.06f, 161.69f, 192.28f, 204.15f, 191.37f]),
-        ("04-02-06_01.mp4", 2, [159.77f, 131.86f, 208.12f, 129.67f, 182.80f, 162.47f, 165.51f, 188.31f, 206.47f, 186.42f]),
-        ("07-01-02_01.mp4", 0, [169.66f, 128.08f, 206.72f, 125.28f, 190.52f, 152.63f, 176.12f, 171.34f, 206.82f, 168.67f]),
-        ("07-01-02_01.mp4", 1, [171.44f, 127.44f, 211.36f, 125.76f, 194.30f, 153.12f, 177.15f, 171.58f, 209.41f, 169.42f]),
-        ("07-01-02_01.mp4", 2, [166.09f, 128.88f, 203.74f, 126.93f, 187.78f, 153.70f, 170.90f, 172.40f, 202.79f, 170.17f]),
+        ("01-03-05_01.mp4", 0, [151.47f, 120.92f, 202.98f, 119.44f, 174.07f, 152.89f, 156.04f, 182.90f, 203.59f, 181.74f]),
+        ("01-03-05_01.mp4", 30, [155.80f, 145.36f, 208.13f, 143.24f, 181.32f, 175.50f, 158.06f, 202.78f, 210.69f, 201.46f]),
+        ("01-03-05_01.mp4", 60, [152.31f, 126.03f, 205.81f, 124.06f, 176.25f, 162.28f, 158.62f, 191.12f, 204.67f, 189.45f]),
+        ("04-02-06_01.mp4", 0, [172.44f, 149.50f, 218.78f, 150.73f, 195.33f, 184.69f, 174.41f, 207.13f, 213.41f, 208.88f]),
+        ("04-02-06_01.mp4", 30, [167.26f, 148.28f, 215.65f, 156.52f, 184.11f, 187.68f, 162.40f, 210.76f, 200.39f, 217.22f]),
+        ("04-02-06_01.mp4", 60, [159.03f, 129.65f, 210.13f, 129.05f, 183.60f, 162.53f, 163.33f, 189.62f, 207.17f, 188.97f]),
+        ("07-01-02_01.mp4", 0, [171.71f, 128.65f, 213.39f, 126.49f, 196.12f, 154.67f, 178.30f, 174.43f, 211.90f, 171.97f]),
+        ("07-01-02_01.mp4", 30, [169.35f, 130.37f, 207.15f, 127.59f, 191.97f, 156.15f, 176.78f, 175.01f, 207.53f, 172.12f]),
+        ("07-01-02_01.mp4", 60, [175.09f, 144.04f, 212.89f, 148.88f, 193.01f, 173.62f, 174.76f, 190.59f, 203.70f, 193.35f]),
     ];
+
+    /// <summary>Frame <paramref name="index"/> of a clip as 360×270 RGB24, by ffmpeg directly (independent of the VideoInput stage's sampling).</summary>
+    private static byte[] Frame(string clip, int index)
+    {
+        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-nostdin", "-v", "error", "-i", clip, "-vf", $"select=eq(n\\,{index})", "-vframes", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-" })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        using var bytes = new MemoryStream();
+        p.StandardOutput.BaseStream.CopyTo(bytes);
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, err.Result);
+        Assert.Equal(360 * 270 * 3, bytes.Length);
+        return bytes.ToArray();
+    }
 
     [Fact]
     public void NativeSizeLandmarksMatchOpenCvsYuNetPipeline()
@@ -94,27 +112,23 @@ public sealed class YuNetNativeSizeTests(ITestOutputHelper output)
         var model = File.ReadAllBytes(ModelFiles.YuNet.Resolve());
         using var native = new YuNetDetector(model, null);
         using var letterbox = new YuNetDetector(model, null, letterbox: 640);
-        var video = new VideoInputTransformer(new MLContext(0), new VideoInputOptions { FrameCount = 3 });
         var template = FaceAligner.CropTemplate(0.3f);
+        var frames = OpenCv.Select(e => Frame(TestData.Javanese(e.Clip), e.Frame)).ToList();
         double MeanCropDistance(YuNetDetector detector)
         {
             var distances = new List<double>();
-            foreach (var group in OpenCv.GroupBy(e => e.Clip))
+            for (var i = 0; i < OpenCv.Length; i++)
             {
-                var d = video.Decode(TestData.Javanese(group.Key)).Frames;
-                var bytes = d.Width * d.Height * 3;
-                foreach (var (_, frame, expected) in group)
+                var expected = OpenCv[i].Landmarks;
+                var face = detector.Detect(frames[i], 360, 270, Score, Nms).MaxBy(x => x.Area * x.Score);
+                Assert.NotNull(face);
+                // Distances in the 224 crop OpenCV's landmarks align to.
+                var m = Affine2D.FitSimilarity(Enumerable.Range(0, 5).Select(k => ((double)expected[2 * k], (double)expected[2 * k + 1])).ToArray(), template);
+                for (var k = 0; k < 5; k++)
                 {
-                    var face = detector.Detect(d.Pixels.AsSpan(frame * bytes, bytes), d.Width, d.Height, Score, Nms).MaxBy(x => x.Area * x.Score);
-                    Assert.NotNull(face);
-                    // Distances in the 224 crop OpenCV's landmarks align to.
-                    var m = Affine2D.FitSimilarity(Enumerable.Range(0, 5).Select(k => ((double)expected[2 * k], (double)expected[2 * k + 1])).ToArray(), template);
-                    for (var k = 0; k < 5; k++)
-                    {
-                        var (ax, ay) = m.Apply(face.Landmarks[k].X, face.Landmarks[k].Y);
-                        var (bx, by) = m.Apply(expected[2 * k], expected[2 * k + 1]);
-                        distances.Add(Math.Sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by)));
-                    }
+                    var (ax, ay) = m.Apply(face.Landmarks[k].X, face.Landmarks[k].Y);
+                    var (bx, by) = m.Apply(expected[2 * k], expected[2 * k + 1]);
+                    distances.Add(Math.Sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by)));
                 }
             }
             return distances.Average();
