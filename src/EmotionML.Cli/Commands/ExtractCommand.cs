@@ -25,7 +25,7 @@ internal static class ExtractCommand
         command.SetAction(parse =>
         {
             var ctx = context();
-            var ml = new MLContext(0);
+            var ml = ctx.CreateMLContext(0);
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var set = new FusionFeatureSet { Clips = clips, Frames = parse.GetValue(frames), FrameMask = new float[clips.Count][] };
             var options = new FaceFeatureOptions { Backbone = parse.GetValue(backbone), Enhancement = parse.GetValue(enhancement), Execution = ctx.Execution };

@@ -45,11 +45,11 @@ internal static class PredictCommand
 
     internal static List<ClipPrediction> Predict(CliContext ctx, string zip, IReadOnlyList<string> paths)
     {
-        var ml = new MLContext(seed: 0);
+        var ml = ctx.CreateMLContext(0);
         ITransformer transformer;
         try
         {
-            transformer = ml.Model.Load(zip, out _);
+            transformer = EmotionModel.Load(ml, zip, ctx.Deployment);
         }
         catch (Exception e) when (e is not EmotionMLException)
         {

@@ -25,6 +25,7 @@ internal sealed class BackboneRunner : IDisposable
         _original = originalModel;
         _execution = execution;
         _keepLogits = keepLogits;
+        Warning = execution?.Warning ?? (message => System.Diagnostics.Trace.TraceWarning(message));
         _cropToInput = wholeCrop ? Affine2D.Scale((double)backbone.InputSize / FaceAlignmentOptions.CropSize, (double)backbone.InputSize / FaceAlignmentOptions.CropSize) : backbone.CropToInput();
         _runner = OnnxRunner.Create(backbone.PrepareGraph(originalModel, symbolicBatch: true, keepLogits), execution, $"{backbone.Kind} face backbone");
     }
@@ -40,8 +41,8 @@ internal sealed class BackboneRunner : IDisposable
     /// <summary>Number of images per Run call allowed; larger sets are split.</summary>
     public int MaxBatch { get; set; } = 64;
 
-    /// <summary>Where the per-image fallback is reported (default: a line on stderr).</summary>
-    public Action<string> Warning { get; set; } = message => Console.Error.WriteLine($"warning: {message}");
+    /// <summary>Where the per-image fallback is reported (default: the execution options' warning channel — the stage's MLContext log — else a trace warning).</summary>
+    public Action<string> Warning { get; set; }
 
     /// <summary>
     /// Writes into <paramref name="input"/> (slot <paramref name="slot"/>, <see cref="FaceBackbone.InputLength"/> floats) the

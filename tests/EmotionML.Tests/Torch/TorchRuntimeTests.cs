@@ -22,11 +22,11 @@ public sealed class TorchRuntimeTests
     {
         TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
         if (torch.cuda.is_available()) return; // a CUDA machine: nothing to check here
-        var e = Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice("cuda:0", fallbackToCpu: false));
+        var e = Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 0, fallbackToCpu: false));
         Assert.Contains(TorchRuntime.LibTorchDirVariable, e.Message);
-        Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice("cuda", fallbackToCpu: true).type);
-        Assert.Equal(DeviceType.CPU, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = "cuda", FallbackToCpu = true }).type);
-        Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice("gpu", fallbackToCpu: true));
+        Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 0, fallbackToCpu: true).type);
+        Assert.Equal(DeviceType.CPU, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = ExecutionDevice.Cuda, FallbackToCpu = true }).type);
+        Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice((ExecutionDevice)7, 0, fallbackToCpu: true));
     }
 
     [Fact]
