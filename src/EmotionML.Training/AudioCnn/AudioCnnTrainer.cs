@@ -1,4 +1,5 @@
 using EmotionML.AudioCnn;
+using EmotionML.Core;
 using EmotionML.Fusion;
 using EmotionML.Training.Onnx;
 using Microsoft.ML;
@@ -9,7 +10,7 @@ using static TorchSharp.torch;
 namespace EmotionML.Training.AudioCnn;
 
 /// <summary>Options of <see cref="AudioCnnTrainer"/>.</summary>
-public sealed class AudioCnnTrainerOptions
+public sealed class AudioCnnTrainerOptions : ITorchTrainerOptions<AudioCnnTrainerOptions>
 {
     /// <summary>Input spectrogram column (vector [T, F]). Default "Spectrogram".</summary>
     public string SpectrogramColumnName { get; set; } = "Spectrogram";
@@ -33,6 +34,16 @@ public sealed class AudioCnnTrainerOptions
         Training = Training.Clone(),
         Output = Output.Clone(),
     };
+
+    internal void Validate()
+    {
+        Training.Validate();
+        Output.Validate();
+    }
+
+    void IStageOptions<AudioCnnTrainerOptions>.Validate() => Validate();
+
+    AudioCnnTrainerOptions IStageOptions<AudioCnnTrainerOptions>.Clone() => Clone();
 }
 
 /// <summary>
@@ -41,35 +52,25 @@ public sealed class AudioCnnTrainerOptions
 /// classifier (global average pooling + linear) is exported too, as <see cref="LastClassifier"/>, an audio-only
 /// <see cref="FusionHeadTransformer"/> that gives the CNN's accuracy with ML.NET's evaluator.
 /// </summary>
-public sealed class AudioCnnTrainer : IEstimator<AudioFeatureTransformer>
+public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransformer, AudioCnnTrainerOptions>
 {
-    private readonly IHostEnvironment _env;
-    private readonly AudioCnnTrainerOptions _options;
-
-    internal AudioCnnTrainer(IHostEnvironment env, AudioCnnTrainerOptions options)
+    internal AudioCnnTrainer(IHostEnvironment env, AudioCnnTrainerOptions options) : base(env, nameof(AudioCnnTrainer), options)
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
-        ArgumentNullException.ThrowIfNull(options);
-        options.Training.Validate();
-        options.Output.Validate();
-        _options = options.Clone();
-        var host = env.Register(nameof(AudioCnnTrainer));
-        _options.Training.Warning = message => Core.StageLog.Warning(host, message);
     }
 
-    /// <summary>Report of the last <see cref="Fit"/>.</summary>
+    /// <summary>Report of the last <see cref="EmotionTorchTrainer{TTransformer, TOptions}.Fit"/>.</summary>
     public TrainingReport? LastReport { get; private set; }
 
-    /// <summary>The TorchSharp CNN of the last <see cref="Fit"/>.</summary>
+    /// <summary>The TorchSharp CNN of the last <see cref="EmotionTorchTrainer{TTransformer, TOptions}.Fit"/>.</summary>
     public AudioCnnNetwork? LastModule { get; private set; }
 
     /// <summary>The CNN's own classifier over the feature set (reads AudioFeatures/AudioMask; outputs Score, PredictedLabel).</summary>
     public FusionHeadTransformer? LastClassifier { get; private set; }
 
     /// <summary>Trains the CNN and returns the ONNX-run feature stage.</summary>
-    public AudioFeatureTransformer Fit(IDataView input)
+    private protected override AudioFeatureTransformer Train(IDataView input)
     {
-        var o = _options;
+        var o = Options;
         var column = input.Schema.GetColumnOrNull(o.SpectrogramColumnName)
             ?? throw new ArgumentOutOfRangeException(nameof(input), $"Spectrogram column '{o.SpectrogramColumnName}' not found.");
         if (column.Type is not VectorDataViewType { Dimensions: [var frames, var bins] } || ((VectorDataViewType)column.Type).ItemType != NumberDataViewType.Single)
@@ -84,11 +85,11 @@ public sealed class AudioCnnTrainer : IEstimator<AudioFeatureTransformer>
         LastReport = TrainingLoop.Run(cnn, (rows, d) => cnn.forward(TrainingLoop.Stack(data, rows, [1, frames, bins], d)), table, o.Training, "audio CNN");
         LastModule = cnn;
         var shape = new AudioCnnShape { Frames = frames, Bins = bins, Positions = h * w, Channels = cnn.FeatureChannels };
-        LastClassifier = new FusionHeadTransformer(_env,
+        LastClassifier = new FusionHeadTransformer(Env,
             new FusionHeadColumns { AudioFeaturesColumnName = o.Output.OutputColumnName, AudioMaskColumnName = o.Output.MaskColumnName, Execution = o.Output.Execution },
             new FusionHeadSignature { Classes = table.ClassNames, AudioPositions = h * w, AudioDim = cnn.FeatureChannels, Description = "audio CNN (average pooling + linear)" },
             ClassifierOnnx(cnn, h * w));
-        return new AudioFeatureTransformer(_env, o.Output, shape, AudioCnnOnnx.Export(cnn, frames, bins));
+        return new AudioFeatureTransformer(Env, o.Output, shape, AudioCnnOnnx.Export(cnn, frames, bins));
     }
 
     /// <summary>The CNN's classifier as an audio-only head graph: masked mean over positions → Linear → softmax.</summary>
@@ -118,11 +119,11 @@ public sealed class AudioCnnTrainer : IEstimator<AudioFeatureTransformer>
     }
 
     /// <summary>The schema after the stage: AudioFeatures [n, C], AudioMask [n].</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
     {
-        Core.SchemaChecks.Require(inputSchema, _options.SpectrogramColumnName, "spectrogram", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
+        SchemaChecks.Require(inputSchema, Options.SpectrogramColumnName, "spectrogram", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
         var result = inputSchema.ToDictionary(x => x.Name);
-        var o = _options.Output;
+        var o = Options.Output;
         result[o.OutputColumnName] = new SchemaShape.Column(o.OutputColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         result[o.MaskColumnName] = new SchemaShape.Column(o.MaskColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         return new SchemaShape(result.Values);

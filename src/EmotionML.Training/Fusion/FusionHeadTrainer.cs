@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace EmotionML.Training.Fusion;
 
 /// <summary>Options of <see cref="FusionHeadTrainer"/>: the head's architecture, the optimisation, and the column names.</summary>
-public sealed class FusionHeadTrainerOptions
+public sealed class FusionHeadTrainerOptions : ITorchTrainerOptions<FusionHeadTrainerOptions>
 {
     /// <summary>Architecture (attention kinds, FBP or concatenation, dimensions, dropout). FaceDim, AudioDim and Classes are taken from the data.</summary>
     public FusionHeadOptions Head { get; set; } = new();
@@ -21,6 +21,16 @@ public sealed class FusionHeadTrainerOptions
     public FusionHeadColumns Columns { get; set; } = new();
 
     internal FusionHeadTrainerOptions Clone() => new() { Head = Head with { }, Training = Training.Clone(), Columns = Columns.Clone() };
+
+    internal void Validate()
+    {
+        Training.Validate();
+        Columns.Validate();
+    }
+
+    void IStageOptions<FusionHeadTrainerOptions>.Validate() => Validate();
+
+    FusionHeadTrainerOptions IStageOptions<FusionHeadTrainerOptions>.Clone() => Clone();
 }
 
 /// <summary>
@@ -28,35 +38,23 @@ public sealed class FusionHeadTrainerOptions
 /// classifier) with TorchSharp on the face and audio feature sets, then exports it to ONNX and returns a
 /// <see cref="FusionHeadTransformer"/> that runs on ONNX Runtime. The label must be a key column.
 /// </summary>
-public sealed class FusionHeadTrainer : IEstimator<FusionHeadTransformer>
+public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransformer, FusionHeadTrainerOptions>
 {
-    private readonly IHostEnvironment _env;
-    private readonly FusionHeadTrainerOptions _options;
-
-    internal FusionHeadTrainer(IHostEnvironment env, FusionHeadTrainerOptions options)
+    internal FusionHeadTrainer(IHostEnvironment env, FusionHeadTrainerOptions options) : base(env, nameof(FusionHeadTrainer), options)
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
-        ArgumentNullException.ThrowIfNull(options);
-        options.Training.Validate();
-        options.Columns.Validate();
-        _options = options.Clone();
-        var host = env.Register(nameof(FusionHeadTrainer));
-        _options.Training.Warning = message => StageLog.Warning(host, message);
     }
 
-    /// <summary>The report of the last <see cref="Fit"/>: per-epoch losses, the best epoch.</summary>
+    /// <summary>The report of the last <see cref="EmotionTorchTrainer{TTransformer, TOptions}.Fit"/>: per-epoch losses, the best epoch.</summary>
     public TrainingReport? LastReport { get; private set; }
 
-    /// <summary>The TorchSharp module of the last <see cref="Fit"/> (for inspection and the ONNX agreement check).</summary>
+    /// <summary>The TorchSharp module of the last <see cref="EmotionTorchTrainer{TTransformer, TOptions}.Fit"/> (for inspection and the ONNX agreement check).</summary>
     public FusionHead? LastModule { get; private set; }
 
     /// <summary>Trains the head on <paramref name="input"/> and returns it as an ONNX-run transformer.</summary>
-    public FusionHeadTransformer Fit(IDataView input)
+    private protected override FusionHeadTransformer Train(IDataView input)
     {
-        var o = _options;
+        var o = Options;
         var c = o.Columns;
-        ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(SchemaShape.Create(input.Schema));
         var head = o.Head with { };
         var schema = input.Schema;
         var columns = new List<string>();
@@ -97,7 +95,7 @@ public sealed class FusionHeadTrainer : IEstimator<FusionHeadTransformer>
             AudioDim = head.UsesAudio ? audioDim : 0,
             Description = Describe(head),
         };
-        return new FusionHeadTransformer(_env, c, signature, onnx);
+        return new FusionHeadTransformer(Env, c, signature, onnx);
     }
 
     /// <summary>A short name of a head configuration, e.g. "face transformer × audio self, FBP".</summary>
@@ -124,11 +122,11 @@ public sealed class FusionHeadTrainer : IEstimator<FusionHeadTransformer>
     }
 
     /// <summary>The schema after the head: Score, PredictedLabel, attention columns.</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
     {
-        var c = _options.Columns;
-        var h = _options.Head;
-        SchemaChecks.RequireKey(inputSchema, _options.Training.LabelColumnName, "label");
+        var c = Options.Columns;
+        var h = Options.Head;
+        SchemaChecks.RequireKey(inputSchema, Options.Training.LabelColumnName, "label");
         if (h.UsesFace)
         {
             SchemaChecks.Require(inputSchema, c.FaceFeaturesColumnName, "face features", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);

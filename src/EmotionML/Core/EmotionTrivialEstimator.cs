@@ -43,3 +43,20 @@ public abstract class EmotionTrivialEstimator<TTransformer> : IEstimator<TTransf
 
     private protected abstract TTransformer CreateTransformer();
 }
+
+/// <summary>
+/// <see cref="EmotionTrivialEstimator{TTransformer}"/> that takes the stage's options, validates them and keeps a copy,
+/// once for every stage.
+/// </summary>
+/// <typeparam name="TTransformer">The stage's transformer.</typeparam>
+/// <typeparam name="TOptions">The stage's options.</typeparam>
+public abstract class EmotionTrivialEstimator<TTransformer, TOptions> : EmotionTrivialEstimator<TTransformer>
+    where TTransformer : EmotionTransformerBase
+    where TOptions : class
+{
+    private protected EmotionTrivialEstimator(IHostEnvironment env, string name, TOptions options) : base(env, name)
+        => Options = StageOptions.ValidatedCopyOf(options);
+
+    /// <summary>The validated copy of the options the estimator was made with.</summary>
+    private protected TOptions Options { get; }
+}

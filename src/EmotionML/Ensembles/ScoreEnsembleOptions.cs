@@ -1,7 +1,8 @@
+using EmotionML.Core;
 namespace EmotionML.Ensembles;
 
 /// <summary>Options of the score ensemble stage (<see cref="ScoreEnsembleTransformer"/>).</summary>
-public sealed class ScoreEnsembleOptions
+public sealed class ScoreEnsembleOptions : IStageOptions<ScoreEnsembleOptions>
 {
     /// <summary>Score columns of the members (class probabilities of equal length and class order). At least one.</summary>
     public string[] InputColumnNames { get; set; } = [];
@@ -40,6 +41,10 @@ public sealed class ScoreEnsembleOptions
         copy.ClassWeights = (double[]?)ClassWeights?.Clone();
         return copy;
     }
+
+    void IStageOptions<ScoreEnsembleOptions>.Validate() => Validate();
+
+    ScoreEnsembleOptions IStageOptions<ScoreEnsembleOptions>.Clone() => Clone();
 
     internal void Validate()
     {

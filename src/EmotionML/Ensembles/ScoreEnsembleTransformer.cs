@@ -126,26 +126,21 @@ public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
 }
 
 /// <summary>Estimator of <see cref="ScoreEnsembleTransformer"/> (nothing to learn; class weights are given).</summary>
-public sealed class ScoreEnsembleEstimator : EmotionTrivialEstimator<ScoreEnsembleTransformer>
+public sealed class ScoreEnsembleEstimator : EmotionTrivialEstimator<ScoreEnsembleTransformer, ScoreEnsembleOptions>
 {
-    private readonly ScoreEnsembleOptions _options;
-
-    internal ScoreEnsembleEstimator(IHostEnvironment env, ScoreEnsembleOptions options) : base(env, nameof(ScoreEnsembleEstimator))
+    internal ScoreEnsembleEstimator(IHostEnvironment env, ScoreEnsembleOptions options) : base(env, nameof(ScoreEnsembleEstimator), options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options.Clone();
     }
 
-    private protected override ScoreEnsembleTransformer CreateTransformer() => new(Env, _options);
+    private protected override ScoreEnsembleTransformer CreateTransformer() => new(Env, Options);
 
     private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
     {
-        foreach (var n in _options.InputColumnNames)
+        foreach (var n in Options.InputColumnNames)
             SchemaChecks.Require(inputSchema, n, ScoreEnsembleTransformer.InputRole, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, ScoreEnsembleTransformer.InputExpected);
         var result = inputSchema.ToDictionary(x => x.Name);
-        result[_options.ScoreColumnName] = new SchemaShape.Column(_options.ScoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
-        result[_options.PredictedLabelColumnName] = new SchemaShape.Column(_options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true);
+        result[Options.ScoreColumnName] = new SchemaShape.Column(Options.ScoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
+        result[Options.PredictedLabelColumnName] = new SchemaShape.Column(Options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true);
         return new SchemaShape(result.Values);
     }
 }

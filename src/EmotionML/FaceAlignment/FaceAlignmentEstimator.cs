@@ -9,24 +9,19 @@ namespace EmotionML.FaceAlignment;
 /// Estimator of the face alignment stage. <see cref="EmotionTrivialEstimator{TTransformer}.Fit"/> checks the input schema and
 /// loads (and sha256-checks) the YuNet detector; nothing is learned.
 /// </summary>
-public sealed class FaceAlignmentEstimator : EmotionTrivialEstimator<FaceAlignmentTransformer>
+public sealed class FaceAlignmentEstimator : EmotionTrivialEstimator<FaceAlignmentTransformer, FaceAlignmentOptions>
 {
-    private readonly FaceAlignmentOptions _options;
-
-    internal FaceAlignmentEstimator(IHostEnvironment env, FaceAlignmentOptions options) : base(env, nameof(FaceAlignmentEstimator))
+    internal FaceAlignmentEstimator(IHostEnvironment env, FaceAlignmentOptions options) : base(env, nameof(FaceAlignmentEstimator), options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options.Clone();
     }
 
     /// <summary>The transformer, with the detector's bytes loaded from <see cref="FaceAlignmentOptions.DetectorModelPath"/>.</summary>
     private protected override FaceAlignmentTransformer CreateTransformer()
-        => new(Env, _options, File.ReadAllBytes(ModelFiles.YuNet.Resolve(_options.DetectorModelPath)));
+        => new(Env, Options, File.ReadAllBytes(ModelFiles.YuNet.Resolve(Options.DetectorModelPath)));
 
     private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
     {
-        var o = _options;
+        var o = Options;
         SchemaChecks.Require(inputSchema, o.FramesColumnName, "frames", SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Byte, FaceAlignmentTransformer.FramesExpected);
         SchemaChecks.Require(inputSchema, o.FrameCountColumnName, "frame count", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32);
         SchemaChecks.Require(inputSchema, o.FrameWidthColumnName, "frame width", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32);

@@ -1,3 +1,4 @@
+using EmotionML.Core;
 using System.Text.Json.Serialization;
 
 namespace EmotionML.FaceAlignment;
@@ -6,7 +7,7 @@ namespace EmotionML.FaceAlignment;
 /// Options of the face alignment stage (<see cref="FaceAlignmentEstimator"/>). Model settings are saved in the model zip;
 /// <see cref="DetectorModelPath"/> and <see cref="Execution"/> are deployment settings, used in this process and never saved.
 /// </summary>
-public sealed class FaceAlignmentOptions
+public sealed class FaceAlignmentOptions : IStageOptions<FaceAlignmentOptions>
 {
     /// <summary>Side of the aligned square crop, in pixels. Default 224.</summary>
     public const int CropSize = 224;
@@ -74,6 +75,10 @@ public sealed class FaceAlignmentOptions
         copy.Execution = Execution.Clone();
         return copy;
     }
+
+    void IStageOptions<FaceAlignmentOptions>.Validate() => Validate();
+
+    FaceAlignmentOptions IStageOptions<FaceAlignmentOptions>.Clone() => Clone();
 
     internal void Validate()
     {

@@ -9,21 +9,16 @@ namespace EmotionML.FaceFeatures;
 /// Estimator of the face-feature stage. <see cref="EmotionTrivialEstimator{TTransformer}.Fit"/> checks the input schema and
 /// loads (and sha256-checks) the backbone ONNX file(s); nothing is learned.
 /// </summary>
-public sealed class FaceFeatureEstimator : EmotionTrivialEstimator<FaceFeatureTransformer>
+public sealed class FaceFeatureEstimator : EmotionTrivialEstimator<FaceFeatureTransformer, FaceFeatureOptions>
 {
-    private readonly FaceFeatureOptions _options;
-
-    internal FaceFeatureEstimator(IHostEnvironment env, FaceFeatureOptions options) : base(env, nameof(FaceFeatureEstimator))
+    internal FaceFeatureEstimator(IHostEnvironment env, FaceFeatureOptions options) : base(env, nameof(FaceFeatureEstimator), options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options.Clone();
     }
 
     /// <summary>The transformer, with the backbone bytes read from <see cref="FaceFeatureOptions.ModelPath"/> (and the second backbone's for F-AR-Mean).</summary>
     private protected override FaceFeatureTransformer CreateTransformer()
     {
-        var o = _options;
+        var o = Options;
         var model = File.ReadAllBytes(FaceBackbone.Of(o.Backbone).Model.Resolve(o.ModelPath));
         byte[]? second = o.Enhancement == FeatureEnhancement.FArMean
             ? File.ReadAllBytes(FaceBackbone.Of(o.SecondBackbone).Model.Resolve(o.SecondModelPath))
@@ -33,7 +28,7 @@ public sealed class FaceFeatureEstimator : EmotionTrivialEstimator<FaceFeatureTr
 
     private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
     {
-        var o = _options;
+        var o = Options;
         SchemaChecks.Require(inputSchema, o.CropsColumnName, "face crops", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Byte, FaceFeatureTransformer.CropsExpected);
         SchemaChecks.Require(inputSchema, o.MaskColumnName, "frame mask", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, FaceFeatureTransformer.MaskExpected);
         // The frame count is only known from the bound schema; the shape carries the kind and item type.

@@ -1,3 +1,4 @@
+using EmotionML.Core;
 using System.Text.Json.Serialization;
 
 namespace EmotionML.FaceFeatures;
@@ -7,7 +8,7 @@ namespace EmotionML.FaceFeatures;
 /// columns) are saved in the model zip; <see cref="ModelPath"/>, <see cref="SecondModelPath"/>, <see cref="CacheDirectory"/>
 /// and <see cref="Execution"/> are deployment settings, used in this process and never saved.
 /// </summary>
-public sealed class FaceFeatureOptions
+public sealed class FaceFeatureOptions : IStageOptions<FaceFeatureOptions>
 {
     /// <summary>The backbone CNN. Default <see cref="FaceBackboneKind.FerDenseNet121"/> (1024-d).</summary>
     public FaceBackboneKind Backbone { get; set; } = FaceBackboneKind.FerDenseNet121;
@@ -83,6 +84,10 @@ public sealed class FaceFeatureOptions
         copy.Execution = Execution.Clone();
         return copy;
     }
+
+    void IStageOptions<FaceFeatureOptions>.Validate() => Validate();
+
+    FaceFeatureOptions IStageOptions<FaceFeatureOptions>.Clone() => Clone();
 
     internal void Validate()
     {

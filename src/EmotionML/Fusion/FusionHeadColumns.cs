@@ -1,3 +1,4 @@
+using EmotionML.Core;
 using System.Text.Json.Serialization;
 
 namespace EmotionML.Fusion;
@@ -6,7 +7,7 @@ namespace EmotionML.Fusion;
 /// Column names and execution settings of the fusion head stage (<see cref="FusionHeadTransformer"/>). The column names
 /// are saved in the model zip; <see cref="Execution"/> is a deployment setting, never saved.
 /// </summary>
-public sealed class FusionHeadColumns
+public sealed class FusionHeadColumns : IStageOptions<FusionHeadColumns>
 {
     /// <summary>Input: per-frame face features [MaxFrames, D]. Default "FaceFeatures".</summary>
     public string FaceFeaturesColumnName { get; set; } = "FaceFeatures";
@@ -42,6 +43,10 @@ public sealed class FusionHeadColumns
         copy.Execution = Execution.Clone();
         return copy;
     }
+
+    void IStageOptions<FusionHeadColumns>.Validate() => Validate();
+
+    FusionHeadColumns IStageOptions<FusionHeadColumns>.Clone() => Clone();
 
     internal void Validate()
     {

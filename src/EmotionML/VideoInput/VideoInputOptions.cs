@@ -1,3 +1,4 @@
+using EmotionML.Core;
 namespace EmotionML.VideoInput;
 
 /// <summary>How frames are chosen from a clip. Saved in models by name.</summary>
@@ -47,7 +48,7 @@ public enum DecodeErrorPolicy
 /// stream: within 2 frames of the stated frame count, or 2 % when the count is estimated from the duration), or audio
 /// shorter than the stated duration by more than 0.1 s + 0.5 %.</para>
 /// </remarks>
-public sealed class VideoInputOptions
+public sealed class VideoInputOptions : IStageOptions<VideoInputOptions>
 {
     /// <summary>The audio sample rate of the <see cref="AudioColumnName"/> output: 16 kHz mono.</summary>
     public const int AudioSampleRate = 16000;
@@ -129,6 +130,10 @@ public sealed class VideoInputOptions
     public int MaxSourceFrameSide { get; set; } = 8192;
 
     internal VideoInputOptions Clone() => (VideoInputOptions)MemberwiseClone();
+
+    void IStageOptions<VideoInputOptions>.Validate() => Validate();
+
+    VideoInputOptions IStageOptions<VideoInputOptions>.Clone() => Clone();
 
     internal void Validate()
     {
