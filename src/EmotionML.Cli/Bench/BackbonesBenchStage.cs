@@ -1,4 +1,5 @@
 using EmotionML.FaceFeatures;
+using EmotionML.Experiments;
 
 namespace EmotionML.Cli.Bench;
 

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using EmotionML.Cli.Bench;
 using Spectre.Console;
+using EmotionML.Experiments;
 
 namespace EmotionML.Cli.Commands;
 

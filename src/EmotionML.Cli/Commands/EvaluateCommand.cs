@@ -1,6 +1,6 @@
 using System.CommandLine;
 using EmotionML.FaceFeatures;
-using EmotionML.Training.Experiments;
+using EmotionML.Experiments;
 using EmotionML.Training.Fusion;
 using Microsoft.ML;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EmotionML.FaceFeatures;
-using EmotionML.Training.Experiments;
+using EmotionML.Experiments;
 using Microsoft.ML;
 
 namespace EmotionML.Cli.Commands;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EmotionML.Cli;
+using EmotionML.Experiments;
 using EmotionML.VideoInput;
 using Microsoft.ML;
 using Xunit;

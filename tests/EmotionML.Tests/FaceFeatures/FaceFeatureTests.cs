@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Text.Json;
+using EmotionML.Experiments;
 using EmotionML.FaceAlignment;
 using EmotionML.FaceFeatures;
 using EmotionML.VideoInput;

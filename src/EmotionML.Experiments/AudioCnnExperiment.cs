@@ -1,15 +1,16 @@
 using EmotionML.Core;
 using EmotionML.Spectrogram;
+using EmotionML.Training;
 using EmotionML.Training.AudioCnn;
 using EmotionML.VideoInput;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 
-namespace EmotionML.Training.Experiments;
+namespace EmotionML.Experiments;
 
 /// <summary>Settings of <see cref="AudioCnnExperiment"/>.</summary>
-public sealed class AudioCnnExperimentOptions
+internal sealed class AudioCnnExperimentOptions
 {
     /// <summary>Speaker-independent folds. Default 4.</summary>
     public int Folds { get; set; } = 4;
@@ -26,7 +27,7 @@ public sealed class AudioCnnExperimentOptions
 /// once, then for each fold the CNN is trained on the other speakers (early stopping on held-out training speakers) and
 /// its own classifier is evaluated with ML.NET's multiclass evaluator on the fold's speakers.
 /// </summary>
-public static class AudioCnnExperiment
+internal static class AudioCnnExperiment
 {
     private sealed class ClipRow
     {

@@ -1,14 +1,15 @@
 using EmotionML.Core;
+using EmotionML.FaceAlignment;
 using EmotionML.FaceFeatures;
 using EmotionML.Spectrogram;
+using EmotionML.Training;
 using EmotionML.Training.Fusion;
 using EmotionML.VideoInput;
-using EmotionML.FaceAlignment;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 
-namespace EmotionML.Training.Experiments;
+namespace EmotionML.Experiments;
 
 /// <summary>A face feature variant: backbone and enhancement (and the second backbone for F-AR-Mean).</summary>
 /// <param name="Name">Short name used in reports and as the column name.</param>
@@ -92,7 +93,8 @@ public static class FusionExperiment
     private static float[][] ComputeFace(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress)
     {
         var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }).ToList());
-        IEstimator<ITransformer> pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = frames, DecodeAudio = false })
+        // Audio-only rows (see ClipManifest) decode to zero frames: an all-zero frame mask.
+        IEstimator<ITransformer> pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = frames, DecodeAudio = false, MissingVideo = MissingStreamPolicy.Empty })
             .Append(ml.Transforms.AlignFaces(frames));
         foreach (var v in variants)
         {
