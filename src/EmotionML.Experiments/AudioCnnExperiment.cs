@@ -39,38 +39,60 @@ internal static class AudioCnnExperiment
 
     /// <summary>The spectrograms of <paramref name="clips"/> (T × 200 each), from <see cref="FeatureArrayCache"/> when computed before.</summary>
     public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
-        => FeatureArrayCache.GetOrCompute("spectrogram", clips, $"v1|frames={frames}|bins=200|log", () => ComputeSpectrograms(ml, clips, frames, progress));
+        => SpectrogramsWithValidFrames(ml, clips, frames, progress).Spectrograms;
 
-    private static float[][] ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress)
+    /// <summary>The spectrograms of <paramref name="clips"/> and each one's count of real (not padded) frames, cached like <see cref="Spectrograms"/>.</summary>
+    public static (float[][] Spectrograms, int[] ValidFrames) SpectrogramsWithValidFrames(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
+    {
+        var key = $"v1|frames={frames}|bins=200|log";
+        var spectrograms = FeatureArrayCache.TryGet("spectrogram", clips, key);
+        var valid = FeatureArrayCache.TryGet("spectrogram", clips, key + "|valid-frames");
+        if (spectrograms == null || valid == null)
+        {
+            (spectrograms, var counts) = ComputeSpectrograms(ml, clips, frames, progress);
+            valid = counts.Select(c => new float[] { c }).ToArray();
+            FeatureArrayCache.Put("spectrogram", clips, key, spectrograms);
+            FeatureArrayCache.Put("spectrogram", clips, key + "|valid-frames", valid);
+        }
+        return (spectrograms, valid.Select(v => (int)v[0]).ToArray());
+    }
+
+    private static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress)
     {
         // Two decoders at once: decoding is mostly ffmpeg process start-up.
         var result = new float[clips.Count][];
+        var valid = new int[clips.Count];
         var done = 0;
         Parallel.ForEach(Enumerable.Range(0, clips.Count).Chunk(Math.Max(1, clips.Count / 8)), new ParallelOptions { MaxDegreeOfParallelism = 2 }, chunk =>
         {
-            var part = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames);
-            for (var j = 0; j < chunk.Length; j++) result[chunk[j]] = part[j];
+            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames);
+            for (var j = 0; j < chunk.Length; j++) (result[chunk[j]], valid[chunk[j]]) = (part[j], counts[j]);
             progress?.Report(Interlocked.Add(ref done, chunk.Length));
         });
-        return result;
+        return (result, valid);
     }
 
-    private static float[][] ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames)
+    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames)
     {
         var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }));
         var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false })
             .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = frames }));
         var transformed = pipeline.Fit(data).Transform(data);
         var result = new List<float[]>();
-        using var cursor = transformed.GetRowCursor([transformed.Schema["Spectrogram"]]);
+        var valid = new List<int>();
+        using var cursor = transformed.GetRowCursor([transformed.Schema["Spectrogram"], transformed.Schema["SpectrogramFrames"]]);
         var getter = cursor.GetGetter<VBuffer<float>>(transformed.Schema["Spectrogram"]);
+        var validGetter = cursor.GetGetter<int>(transformed.Schema["SpectrogramFrames"]);
         VBuffer<float> buffer = default;
+        var count = 0;
         while (cursor.MoveNext())
         {
             getter(ref buffer);
+            validGetter(ref count);
             result.Add(buffer.DenseValues().ToArray());
+            valid.Add(count);
         }
-        return result.ToArray();
+        return (result.ToArray(), valid.ToArray());
     }
 
     /// <summary>Runs the cross-validation.</summary>

@@ -1,3 +1,4 @@
+using EmotionML.AudioCnn;
 using EmotionML.Core;
 using EmotionML.FaceAlignment;
 using EmotionML.FaceFeatures;
@@ -127,7 +128,7 @@ public static class FusionExperiment
     public static void AddAudioFeatures(MLContext ml, FusionFeatureSet set, string audioCnnOnnx, int spectrogramFrames, IProgress<int>? progress = null)
     {
         var cnnHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(audioCnnOnnx)));
-        var spectrograms = AudioCnnExperiment.Spectrograms(ml, set.Clips, spectrogramFrames, progress);
+        var (spectrograms, valid) = AudioCnnExperiment.SpectrogramsWithValidFrames(ml, set.Clips, spectrogramFrames, progress);
         var probe = ml.Transforms.ExtractAudioFeatures(audioCnnOnnx);
         var data = InMemoryColumns.Add(ml.Data.LoadFromEnumerable(set.Clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Row = i }).ToList()), "Row",
             new InMemoryColumns.Column("Spectrogram", spectrograms, [spectrogramFrames, spectrograms[0].Length / spectrogramFrames]));
@@ -135,7 +136,14 @@ public static class FusionExperiment
         set.AudioShape = (transformer.Shape.Positions, transformer.Shape.Channels);
         set.Audio = FeatureArrayCache.GetOrCompute("audiofeat", set.Clips, $"v1|cnn={cnnHash}|frames={spectrogramFrames}", () =>
             transformer.Transform(data).GetColumn<float[]>("AudioFeatures").ToArray());
-        set.AudioMask = set.Audio.Select(_ => Enumerable.Repeat(1f, set.AudioShape.Positions).ToArray()).ToArray();
+        // The mask the chain's audio feature stage computes: padded time rows and clips without audio get 0.
+        var (timeRows, _) = AudioCnnGeometry.FeatureMapSize(spectrogramFrames, spectrograms[0].Length / spectrogramFrames);
+        set.AudioMask = valid.Select(v =>
+        {
+            var mask = new float[set.AudioShape.Positions];
+            AudioCnnGeometry.Mask(mask, spectrogramFrames, timeRows, v);
+            return mask;
+        }).ToArray();
     }
 
     /// <summary>Speaker-independent CV of one head configuration on <paramref name="set"/>.</summary>

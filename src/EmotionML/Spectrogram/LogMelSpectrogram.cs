@@ -37,7 +37,7 @@ public sealed class LogMelSpectrogramEstimator : IEstimator<LogMelSpectrogramTra
 
     /// <summary>The input schema plus the log-Mel column; throws if the audio column is missing or not a float vector.</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, _options.OutputColumnName, "LogMelSpectrogram");
+        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, _options.OutputColumnName, _options.ValidFramesColumnName, "LogMelSpectrogram");
 }
 
 /// <summary>The log-Mel spectrogram stage (see <see cref="LogMelSpectrogramOptions"/>); saves into ML.NET model zips.</summary>
@@ -66,10 +66,14 @@ public sealed class LogMelSpectrogramTransformer : EmotionTransformerBase
     private protected override BoundMapper Bind(DataViewSchema inputSchema)
     {
         var o = _options;
-        return new AudioFeatureMapper(inputSchema, o.InputColumnName, new OutputColumn(o.OutputColumnName, OutputType), () =>
+        return new AudioFeatureMapper(inputSchema, o.InputColumnName, new OutputColumn(o.OutputColumnName, OutputType), o.ValidFramesColumnName, () =>
         {
             var extractor = new LogMelExtractor(o);
-            return (audio, row) => extractor.Compute(AudioInput.Prepare(audio, o.SampleRate, o.RejectEmptyAudio, o.InputColumnName, row));
+            return (audio, row) =>
+            {
+                var prepared = AudioInput.Prepare(audio, o.SampleRate, o.RejectEmptyAudio, o.InputColumnName, row);
+                return (extractor.Compute(prepared), Framing.ValidFrames(prepared.Length, o.Frames));
+            };
         });
     }
 

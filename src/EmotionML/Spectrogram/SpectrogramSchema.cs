@@ -12,7 +12,7 @@ internal static class SpectrogramSchema
     public static bool IsAudio(DataViewType type) => type is VectorDataViewType v && v.ItemType == NumberDataViewType.Single;
 
     /// <summary>Estimator-side check: the audio column exists and is a float vector. Returns the output shape.</summary>
-    public static SchemaShape OutputShape(SchemaShape inputSchema, string input, string output, string stage)
+    public static SchemaShape OutputShape(SchemaShape inputSchema, string input, string output, string validFrames, string stage)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         if (!inputSchema.TryFindColumn(input, out var column))
@@ -24,25 +24,27 @@ internal static class SpectrogramSchema
         }
         var columns = inputSchema.ToDictionary(c => c.Name);
         columns[output] = new SchemaShape.Column(output, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
+        columns[validFrames] = new SchemaShape.Column(validFrames, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32, false);
         return new SchemaShape(columns.Values);
     }
 }
 
-/// <summary>Binds a spectrogram stage to a schema: one float-vector input, one fixed-shape float-vector output.</summary>
+/// <summary>Binds a spectrogram stage to a schema: one float-vector input; a fixed-shape float-vector output and its count of real frames.</summary>
 internal sealed class AudioFeatureMapper : BoundMapper
 {
     private readonly int _input;
-    private readonly Func<Func<float[], long, float[]>> _newComputer;
+    private readonly Func<Func<float[], long, (float[] Values, int ValidFrames)>> _newComputer;
 
     /// <param name="inputSchema">The schema to bind to.</param>
     /// <param name="inputName">Audio column.</param>
     /// <param name="output">The output column.</param>
-    /// <param name="newComputer">Makes a per-cursor function (audio, row) → output values (extractors are not thread-safe).</param>
-    public AudioFeatureMapper(DataViewSchema inputSchema, string inputName, OutputColumn output, Func<Func<float[], long, float[]>> newComputer)
+    /// <param name="validFrames">The column of real frames (Int32).</param>
+    /// <param name="newComputer">Makes a per-cursor function (audio, row) → output values and real frames (extractors are not thread-safe).</param>
+    public AudioFeatureMapper(DataViewSchema inputSchema, string inputName, OutputColumn output, string validFrames, Func<Func<float[], long, (float[] Values, int ValidFrames)>> newComputer)
         : base(inputSchema)
     {
         _input = FindInput(inputName, "audio", SpectrogramSchema.IsAudio, SpectrogramSchema.Expected);
-        Outputs = [output];
+        Outputs = [output, new OutputColumn(validFrames, NumberDataViewType.Int32)];
         Dependencies = [_input];
         _newComputer = newComputer;
     }
@@ -56,11 +58,11 @@ internal sealed class AudioFeatureMapper : BoundMapper
     private sealed class State : RowState
     {
         private readonly ValueGetter<VBuffer<float>> _audio;
-        private readonly Func<float[], long, float[]> _compute;
+        private readonly Func<float[], long, (float[] Values, int ValidFrames)> _compute;
         private VBuffer<float> _buffer;
-        private float[] _output = [];
+        private (float[] Values, int ValidFrames) _output = ([], 0);
 
-        public State(DataViewRow input, int column, Func<float[], long, float[]> compute) : base(input)
+        public State(DataViewRow input, int column, Func<float[], long, (float[] Values, int ValidFrames)> compute) : base(input)
         {
             _audio = InputGetter<VBuffer<float>>(input, column);
             _compute = compute;
@@ -68,6 +70,8 @@ internal sealed class AudioFeatureMapper : BoundMapper
 
         protected override void Compute() => _output = _compute(Getters.ReadVector(_audio, ref _buffer), Input.Position);
 
-        public override Delegate GetGetter(int outputIndex) => Vector<float>(() => _output);
+        public override Delegate GetGetter(int outputIndex) => outputIndex == 0
+            ? Vector<float>(() => _output.Values)
+            : Scalar(() => _output.ValidFrames);
     }
 }
