@@ -38,26 +38,45 @@ internal static class AudioCnnExperiment
     }
 
     /// <summary>The spectrograms of <paramref name="clips"/> (T × 200 each), from <see cref="FeatureArrayCache"/> when computed before.</summary>
+    /// <exception cref="EmotionMLException">A clip cannot be decoded (the first such clip's error).</exception>
     public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
-        => SpectrogramsWithValidFrames(ml, clips, frames, progress).Spectrograms;
-
-    /// <summary>The spectrograms of <paramref name="clips"/> and each one's count of real (not padded) frames, cached like <see cref="Spectrograms"/>.</summary>
-    public static (float[][] Spectrograms, int[] ValidFrames) SpectrogramsWithValidFrames(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
     {
+        var (spectrograms, _, failures) = SpectrogramsWithValidFrames(ml, clips, frames, progress);
+        if (failures.Count > 0) throw failures[0].Error;
+        return spectrograms;
+    }
+
+    /// <summary>
+    /// The spectrograms of <paramref name="clips"/> and each one's count of real (not padded) frames, cached like
+    /// <see cref="Spectrograms"/>; a clip that cannot be decoded is listed in Failures (its row is all zero, nothing is cached).
+    /// </summary>
+    public static (float[][] Spectrograms, int[] ValidFrames, List<ClipFailure> Failures) SpectrogramsWithValidFrames(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
+    {
+        var failures = new List<ClipFailure>();
         var key = $"v1|frames={frames}|bins=200|log";
         var spectrograms = FeatureArrayCache.TryGet("spectrogram", clips, key);
         var valid = FeatureArrayCache.TryGet("spectrogram", clips, key + "|valid-frames");
         if (spectrograms == null || valid == null)
         {
-            (spectrograms, var counts) = ComputeSpectrograms(ml, clips, frames, progress);
+            (spectrograms, var counts) = ComputeSpectrograms(ml, clips, frames, progress, failures);
             valid = counts.Select(c => new float[] { c }).ToArray();
-            FeatureArrayCache.Put("spectrogram", clips, key, spectrograms);
-            FeatureArrayCache.Put("spectrogram", clips, key + "|valid-frames", valid);
+            if (failures.Count == 0)
+            {
+                FeatureArrayCache.Put("spectrogram", clips, key, spectrograms);
+                FeatureArrayCache.Put("spectrogram", clips, key + "|valid-frames", valid);
+            }
         }
-        return (spectrograms, valid.Select(v => (int)v[0]).ToArray());
+        return (spectrograms, valid.Select(v => (int)v[0]).ToArray(), failures.OrderBy(f => IndexOf(clips, f.Clip)).ToList());
     }
 
-    private static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress)
+    private static int IndexOf(IReadOnlyList<ClipRecord> clips, ClipRecord clip)
+    {
+        for (var i = 0; i < clips.Count; i++)
+            if (ReferenceEquals(clips[i], clip)) return i;
+        return -1;
+    }
+
+    private static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress, List<ClipFailure> failures)
     {
         // Two decoders at once: decoding is mostly ffmpeg process start-up.
         var result = new float[clips.Count][];
@@ -65,14 +84,16 @@ internal static class AudioCnnExperiment
         var done = 0;
         Parallel.ForEach(Enumerable.Range(0, clips.Count).Chunk(Math.Max(1, clips.Count / 8)), new ParallelOptions { MaxDegreeOfParallelism = 2 }, chunk =>
         {
-            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames);
+            var partFailures = new List<ClipFailure>();
+            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames, partFailures);
+            lock (failures) failures.AddRange(partFailures);
             for (var j = 0; j < chunk.Length; j++) (result[chunk[j]], valid[chunk[j]]) = (part[j], counts[j]);
             progress?.Report(Interlocked.Add(ref done, chunk.Length));
         });
         return (result, valid);
     }
 
-    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames)
+    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, List<ClipFailure> failures)
     {
         var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }));
         var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false })
@@ -87,10 +108,19 @@ internal static class AudioCnnExperiment
         var count = 0;
         while (cursor.MoveNext())
         {
-            getter(ref buffer);
-            validGetter(ref count);
-            result.Add(buffer.DenseValues().ToArray());
-            valid.Add(count);
+            try
+            {
+                getter(ref buffer);
+                validGetter(ref count);
+                result.Add(buffer.DenseValues().ToArray());
+                valid.Add(count);
+            }
+            catch (Exception e) when (ClipFailure.Typed(e) is { } typed)
+            {
+                failures.Add(new ClipFailure(clips[result.Count], typed));
+                result.Add(new float[frames * 200]);
+                valid.Add(0);
+            }
         }
         return (result.ToArray(), valid.ToArray());
     }

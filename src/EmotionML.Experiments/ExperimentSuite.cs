@@ -91,6 +91,12 @@ internal static class ExperimentSuite
             FusionExperiment.AddAudioFeatures(ml, set, o.AudioCnnOnnx, o.SpectrogramFrames);
             log?.Report($"audio features ready in {clock.Elapsed.TotalSeconds:0} s (n = {set.AudioShape.Positions}, C = {set.AudioShape.Dim})");
         }
+        if (set.Failures.Count > 0)
+        {
+            // Bad clips are left out of every row of the table, and said so.
+            foreach (var f in set.Failures) log?.Report($"left out {f.Clip.Path}: {f.Error.Message}");
+            set = set.WithoutFailures();
+        }
         var rows = new List<ExperimentRow>();
         CrossValidationResult Cv(string section, string name, string variant, FusionHeadOptions head)
         {

@@ -135,18 +135,6 @@ public sealed class CliCommandTests
     }
 
     [Fact]
-    public void PredictOnAMissingVideoExitsWith1AndNamesTheFile()
-    {
-        var zip = VideoOnlyModel();
-        var missing = Path.Combine(TestData.TempDir("cli-missing"), "no-such-clip.mp4");
-        var r = CliRunner.RunShared("predict", zip, missing);
-        Assert.Equal(ExitCodes.RuntimeError, r.ExitCode);
-        Assert.Contains($"error: {missing}: file not found", r.Error);
-        Assert.DoesNotContain("   at ", r.Error); // no stack trace for a typed error
-        Assert.Equal("", r.Output);
-    }
-
-    [Fact]
     public void PredictWithAModelThatHasNoScoreColumnSaysSo()
     {
         var r = CliRunner.RunShared("predict", VideoOnlyModel(), TestData.Javanese("02-01-03_01.mp4"), "--json");
