@@ -262,7 +262,8 @@ public static class FusionExperiment
                 Head = head with { },
                 Training = AudioCnnExperiment.CopyTraining(training, "Speaker"),
             });
-            var model = Retry(() => trainer.Fit(toKey.Transform(View(ml, set, faceVariant, train))), log);
+            // No retry on native errors: a libtorch fault is a fault, and it stops the run with its own message.
+            var model = trainer.Fit(toKey.Transform(View(ml, set, faceVariant, train)));
             foldHeads?.Invoke(testSpeakers, model);
             var scored = model.Transform(toKey.Transform(View(ml, set, faceVariant, test)));
             var (acc, f1) = AudioCnnExperiment.Accumulate(ml, scored, confusion, scores, test.Select(i => clips[i].Path).ToArray());
@@ -272,25 +273,6 @@ public static class FusionExperiment
         var result = new CrossValidationResult(name, classes, foldResults, confusion);
         result.Scores.AddRange(scores);
         return result;
-    }
-
-    /// <summary>
-    /// Runs a fold's training, once more if libtorch reports a native error (a rare race in TorchSharp's temporary
-    /// Scalars under GC pressure); training is seeded, so a retry gives the result the first attempt would have.
-    /// </summary>
-    private static T Retry<T>(Func<T> train, IProgress<string>? log)
-    {
-        try
-        {
-            return train();
-        }
-        catch (System.Runtime.InteropServices.ExternalException e)
-        {
-            log?.Report($"  native error in training ({e.Message.Split('\n')[0]}); retrying the fold once");
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            return train();
-        }
     }
 
     /// <summary>Score-level ensemble of CV results (same clips): mean of the members' scores, optionally re-weighted per class.</summary>
