@@ -1,3 +1,5 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
 using Spectre.Console;
 
 namespace EmotionML.Cli;
@@ -39,6 +41,24 @@ internal sealed class CliContext
 
     /// <summary>--device.</summary>
     public ExecutionDevice Device { get; set; } = ExecutionDevice.Cpu;
+
+    /// <summary>
+    /// An MLContext whose warnings (CUDA fallback, skipped items: what the stages send to <c>mlContext.Log</c>) are
+    /// printed on <see cref="Error"/> as <c>warning: ...</c>.
+    /// </summary>
+    public MLContext CreateMLContext(int? seed)
+    {
+        var ml = new MLContext(seed);
+        ml.Log += (_, e) =>
+        {
+            if (e.Kind != ChannelMessageKind.Warning) return;
+            lock (Error) Error.WriteLine($"warning: {e.RawMessage}");
+        };
+        return ml;
+    }
+
+    /// <summary>The deployment settings from --device and --threads, for models the CLI loads.</summary>
+    public EmotionDeploymentOptions Deployment => new() { Execution = { Device = Execution.Device, IntraOpThreads = Execution.IntraOpThreads } };
 
     /// <summary>Runs <paramref name="work"/> with a progress bar of <paramref name="total"/> steps on stderr.</summary>
     public void WithProgress(string description, int total, Action<Action<string?>> work)

@@ -1,12 +1,11 @@
 using EmotionML.Training.AudioCnn;
 using EmotionML.Training.Fusion;
-using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace EmotionML.Training;
+namespace Microsoft.ML;
 
-/// <summary>EmotionML's TorchSharp trainers as ML.NET catalog extensions.</summary>
-public static class TrainingCatalog
+/// <summary>EmotionML's TorchSharp trainers as ML.NET catalog extensions, found with <c>using Microsoft.ML;</c>.</summary>
+public static class EmotionTrainingCatalog
 {
     /// <summary>
     /// The paper's fusion head: <c>mlContext.MulticlassClassification.Trainers.EmotionFusionHead(...)</c>. Reads

@@ -44,7 +44,7 @@ internal sealed class AudioCnnBenchStage : IBenchStage
     public IReadOnlyList<BenchRow> Run(BenchContext context, Action<string?> step)
     {
         var threads = context.TorchThreads;
-        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = "cpu", Seed = 0 });
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = ExecutionDevice.Cpu, Seed = 0 });
         var rng = new Random(11);
         float[] Spectrogram() => Enumerable.Range(0, Frames * Bins).Select(_ => (float)(rng.NextDouble() * 10 - 20)).ToArray();
         var rows = new List<BenchRow>();

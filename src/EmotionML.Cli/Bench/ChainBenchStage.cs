@@ -48,7 +48,7 @@ internal sealed class ChainBenchStage : IBenchStage
     public IReadOnlyList<BenchRow> Run(BenchContext context, Action<string?> step)
     {
         var threads = context.TorchThreads;
-        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = "cpu", Seed = 0 });
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = ExecutionDevice.Cpu, Seed = 0 });
         var ml = new MLContext(0);
         var clips = Picked(context);
         var execution = context.Execution;

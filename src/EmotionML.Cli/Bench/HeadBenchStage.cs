@@ -51,7 +51,7 @@ internal sealed class HeadBenchStage : IBenchStage
     public IReadOnlyList<BenchRow> Run(BenchContext context, Action<string?> step)
     {
         var threads = context.TorchThreads;
-        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = "cpu", Seed = 0 });
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = ExecutionDevice.Cpu, Seed = 0 });
         var ml = new MLContext(1);
         var rows = MakeRows(Clips, 3);
         var raw = ml.Data.LoadFromEnumerable(rows);

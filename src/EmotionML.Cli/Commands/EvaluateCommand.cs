@@ -37,7 +37,7 @@ internal static class EvaluateCommand
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var speakers = clips.Select(c => c.Speaker).Distinct().Count();
             var k = parse.GetValue(folds) is > 0 and var f ? f : Math.Min(7, speakers);
-            var ml = new MLContext(parse.GetValue(seed));
+            var ml = ctx.CreateMLContext(parse.GetValue(seed));
             var log = new SyncProgress<string>(ctx.Error.WriteLine);
             var o = new ExperimentSuiteOptions
             {
@@ -50,7 +50,7 @@ internal static class EvaluateCommand
             o.Training.MaxEpochs = parse.GetValue(epochs);
             o.Training.Seed = parse.GetValue(seed);
             o.Training.Threads = ctx.Threads > 0 ? ctx.Threads : 1;
-            o.Training.Device = ctx.Device == ExecutionDevice.Cuda ? "cuda" : "cpu";
+            o.Training.Device = ctx.Device;
             var mods = parse.GetValue(modalities);
             if (mods != Modalities.FaceOnly) o.AudioCnnOnnx = EnsureAudioCnn(ctx, ml, parse.GetValue(audioCnn), log);
             if (!parse.GetValue(experiments))

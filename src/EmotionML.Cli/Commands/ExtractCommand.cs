@@ -26,7 +26,7 @@ internal static class ExtractCommand
         command.SetAction(parse =>
         {
             var ctx = context();
-            var ml = new MLContext(0);
+            var ml = ctx.CreateMLContext(0);
             var workers = PredictCommand.Parallel(parse, parallel);
             var all = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var set = new FusionFeatureSet { Clips = all, Frames = parse.GetValue(frames), FrameMask = new float[all.Count][] };

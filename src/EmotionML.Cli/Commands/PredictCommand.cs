@@ -75,11 +75,11 @@ internal static class PredictCommand
     {
         var workers = Math.Max(1, Math.Min(parallel, paths.Count));
         var models = new LoadedModel[workers];
-        models[0] = LoadedModel.Load(zip);
+        models[0] = LoadedModel.Load(ctx, zip);
         try
         {
             // The other copies load in parallel (each holds its own ONNX sessions).
-            System.Threading.Tasks.Parallel.For(1, workers, w => models[w] = LoadedModel.Load(zip));
+            System.Threading.Tasks.Parallel.For(1, workers, w => models[w] = LoadedModel.Load(ctx, zip));
             var results = new ClipResult[paths.Count];
             var next = -1;
             var gate = new object();
@@ -128,13 +128,13 @@ internal static class PredictCommand
         private LoadedModel(MLContext ml, ITransformer transformer, string[]? labels, bool face, bool audio)
             => (_ml, _transformer, _labels, _face, _audio) = (ml, transformer, labels, face, audio);
 
-        public static LoadedModel Load(string zip)
+        public static LoadedModel Load(CliContext ctx, string zip)
         {
-            var ml = new MLContext(seed: 0);
+            var ml = ctx.CreateMLContext(0);
             ITransformer transformer;
             try
             {
-                transformer = ml.Model.Load(zip, out _);
+                transformer = EmotionModel.Load(ml, zip, ctx.Deployment);
             }
             catch (Exception e) when (e is not EmotionMLException)
             {

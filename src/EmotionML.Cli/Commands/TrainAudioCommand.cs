@@ -34,9 +34,9 @@ internal static class TrainAudioCommand
             o.Trainer.Training.MaxEpochs = parse.GetValue(epochs);
             o.Trainer.Training.Seed = parse.GetValue(seed);
             o.Trainer.Training.Threads = ctx.Threads > 0 ? ctx.Threads : Environment.ProcessorCount;
-            o.Trainer.Training.Device = ctx.Device == ExecutionDevice.Cuda ? "cuda" : "cpu";
+            o.Trainer.Training.Device = ctx.Device;
             o.Trainer.Network = o.Trainer.Network with { Channels = Clips.ParseChannels(parse.GetValue(channels)!) };
-            var ml = new MLContext(parse.GetValue(seed));
+            var ml = ctx.CreateMLContext(parse.GetValue(seed));
             float[][]? spectrograms = null;
             ctx.WithProgress("spectrograms", clips.Count, step => spectrograms = AudioCnnExperiment.Spectrograms(ml, clips, o.Frames, new SyncProgress<int>(_ => step(null))));
             var log = new SyncProgress<string>(ctx.Error.WriteLine);

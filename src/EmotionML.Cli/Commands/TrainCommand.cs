@@ -40,7 +40,7 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             var ctx = context();
-            var ml = new MLContext(parse.GetValue(seed));
+            var ml = ctx.CreateMLContext(parse.GetValue(seed));
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var log = new SyncProgress<string>(ctx.Error.WriteLine);
             var cnn = EvaluateCommand.EnsureAudioCnn(ctx, ml, parse.GetValue(audioCnn), log);
@@ -58,7 +58,7 @@ internal static class TrainCommand
                 .Append(ml.Transforms.AlignFaces(new FaceAlignment.FaceAlignmentOptions { MaxFrames = n, Execution = ctx.Execution }))
                 .Append(ml.Transforms.ExtractFaceFeatures(new FaceFeatureOptions { Backbone = parse.GetValue(backbone), Enhancement = parse.GetValue(enhancement), Execution = ctx.Execution }))
                 .Append(ml.Transforms.SpeechSpectrogram())
-                .Append(ml.Transforms.ExtractAudioFeatures(cnn, new AudioCnn.AudioFeatureOptions { Execution = ctx.Execution }))
+                .Append(ml.Transforms.ExtractAudioFeatures(new AudioCnn.AudioFeatureOptions { ModelPath = cnn, Execution = ctx.Execution }))
                 .AppendCacheCheckpoint(ml)
                 .Append(ml.MulticlassClassification.Trainers.EmotionFusionHead(head));
             ctx.Error.WriteLine($"training on {clips.Count} clips of {clips.Select(c => c.Speaker).Distinct().Count()} speakers (features first: decoding, faces, backbone, audio CNN)…");

@@ -25,6 +25,14 @@ public sealed class AudioCnnTrainerOptions
 
     /// <summary>Output columns of the fitted feature stage and how it runs.</summary>
     public AudioFeatureOptions Output { get; set; } = new();
+
+    internal AudioCnnTrainerOptions Clone() => new()
+    {
+        SpectrogramColumnName = SpectrogramColumnName,
+        Network = Network with { Channels = (int[])Network.Channels.Clone() },
+        Training = Training.Clone(),
+        Output = Output.Clone(),
+    };
 }
 
 /// <summary>
@@ -41,8 +49,12 @@ public sealed class AudioCnnTrainer : IEstimator<AudioFeatureTransformer>
     internal AudioCnnTrainer(IHostEnvironment env, AudioCnnTrainerOptions options)
     {
         _env = env ?? throw new ArgumentNullException(nameof(env));
-        _options = options ?? throw new ArgumentNullException(nameof(options));
-        _options.Training.Validate();
+        ArgumentNullException.ThrowIfNull(options);
+        options.Training.Validate();
+        options.Output.Validate();
+        _options = options.Clone();
+        var host = env.Register(nameof(AudioCnnTrainer));
+        _options.Training.Warning = message => Core.StageLog.Warning(host, message);
     }
 
     /// <summary>Report of the last <see cref="Fit"/>.</summary>

@@ -19,6 +19,8 @@ public sealed class FusionHeadTrainerOptions
 
     /// <summary>Input and output column names of the fitted head, and how it runs.</summary>
     public FusionHeadColumns Columns { get; set; } = new();
+
+    internal FusionHeadTrainerOptions Clone() => new() { Head = Head with { }, Training = Training.Clone(), Columns = Columns.Clone() };
 }
 
 /// <summary>
@@ -34,8 +36,12 @@ public sealed class FusionHeadTrainer : IEstimator<FusionHeadTransformer>
     internal FusionHeadTrainer(IHostEnvironment env, FusionHeadTrainerOptions options)
     {
         _env = env ?? throw new ArgumentNullException(nameof(env));
-        _options = options ?? throw new ArgumentNullException(nameof(options));
-        _options.Training.Validate();
+        ArgumentNullException.ThrowIfNull(options);
+        options.Training.Validate();
+        options.Columns.Validate();
+        _options = options.Clone();
+        var host = env.Register(nameof(FusionHeadTrainer));
+        _options.Training.Warning = message => StageLog.Warning(host, message);
     }
 
     /// <summary>The report of the last <see cref="Fit"/>: per-epoch losses, the best epoch.</summary>
@@ -102,14 +108,16 @@ public sealed class FusionHeadTrainer : IEstimator<FusionHeadTransformer>
 
     private static (int Items, int Dim) SetShape(DataViewSchema schema, string features, string mask)
     {
-        var f = schema.GetColumnOrNull(features) ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Input column '{features}' not found.");
-        var m = schema.GetColumnOrNull(mask) ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Input column '{mask}' not found.");
+        const string featuresExpected = "a vector of Single [items·D] (known size)", maskExpected = "a vector of Single [items] (known size)";
+        var f = schema.GetColumnOrNull(features) ?? throw SchemaError.Mismatch(features, "features", featuresExpected, SchemaError.Missing);
+        var m = schema.GetColumnOrNull(mask) ?? throw SchemaError.Mismatch(mask, "mask", maskExpected, SchemaError.Missing);
         if (f.Type is not VectorDataViewType { ItemType: var it, IsKnownSize: true } fv || it != NumberDataViewType.Single)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Input column '{features}' must be a known-size float vector; it is {f.Type}.");
+            throw SchemaError.Mismatch(features, "features", featuresExpected, SchemaError.Describe(f.Type));
         if (m.Type is not VectorDataViewType { IsKnownSize: true } mv)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Input column '{mask}' must be a known-size float vector; it is {m.Type}.");
+            throw SchemaError.Mismatch(mask, "mask", maskExpected, SchemaError.Describe(m.Type));
         var items = mv.Size;
-        if (fv.Size % items != 0) throw new ArgumentOutOfRangeException(nameof(schema), $"'{features}' has {fv.Size} values, not a multiple of the {items} items of '{mask}'.");
+        if (fv.Size % items != 0)
+            throw SchemaError.Mismatch(features, "features", $"a vector of Single whose size is a multiple of the {items} items of '{mask}'", SchemaError.Describe(f.Type));
         return (items, fv.Size / items);
     }
 
@@ -118,8 +126,7 @@ public sealed class FusionHeadTrainer : IEstimator<FusionHeadTransformer>
     {
         var c = _options.Columns;
         var h = _options.Head;
-        if (!inputSchema.TryFindColumn(_options.Training.LabelColumnName, out var label) || !label.IsKey)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{_options.Training.LabelColumnName}' must exist and be a key (use MapValueToKey).");
+        SchemaChecks.RequireKey(inputSchema, _options.Training.LabelColumnName, "label");
         if (h.UsesFace)
         {
             SchemaChecks.Require(inputSchema, c.FaceFeaturesColumnName, "face features", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text.Json.Serialization;
 using TorchSharp;
 
 namespace EmotionML.Training.Torch;
@@ -9,11 +10,18 @@ public sealed record TorchRuntimeOptions
     /// <summary>Intra-op CPU threads (<c>torch.set_num_threads</c>); 0 leaves libtorch's default. Default 1.</summary>
     public int Threads { get; set; } = 1;
 
-    /// <summary>The device: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. Default <c>cpu</c>.</summary>
-    public string Device { get; set; } = "cpu";
+    /// <summary>The device (EmotionML's one device vocabulary, as for ONNX Runtime). Default CPU.</summary>
+    public ExecutionDevice Device { get; set; } = ExecutionDevice.Cpu;
 
-    /// <summary>When CUDA is asked for but not available: true falls back to the CPU, false (default) throws.</summary>
-    public bool FallbackToCpu { get; set; }
+    /// <summary>CUDA device id, when <see cref="Device"/> is CUDA. Default 0.</summary>
+    public int DeviceId { get; set; }
+
+    /// <summary>When CUDA is asked for but not available: true (default, as for ONNX Runtime) falls back to the CPU with a warning, false throws.</summary>
+    public bool FallbackToCpu { get; set; } = true;
+
+    /// <summary>Where the fallback warning goes (a trainer sets its MLContext channel); null: <see cref="System.Diagnostics.Trace"/>.</summary>
+    [JsonIgnore]
+    internal Action<string>? Warning { get; set; }
 
     /// <summary>Seed for <c>torch.manual_seed</c> (and CUDA's generators); null leaves the generators alone. Default 0.</summary>
     public long? Seed { get; set; } = 0;
@@ -78,7 +86,7 @@ public static class TorchRuntime
             if (options.Threads < 0) throw new EmotionMLException($"Threads must be ≥ 0 (0 = libtorch default), not {options.Threads}.");
             if (options.Threads > 0) torch.set_num_threads(options.Threads);
 
-            var device = ResolveDevice(options.Device, options.FallbackToCpu);
+            var device = ResolveDevice(options.Device, options.DeviceId, options.FallbackToCpu, options.Warning);
             if (options.Seed is long seed)
             {
                 torch.manual_seed(seed);
@@ -89,27 +97,33 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>Parses <paramref name="spec"/> (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>) and checks it is usable.</summary>
-    public static torch.Device ResolveDevice(string spec, bool fallbackToCpu)
-    {
-        var s = (spec ?? "cpu").Trim().ToLowerInvariant();
-        if (s == "cpu") return torch.CPU;
-        int index = -1;
-        if (s == "cuda") index = 0;
-        else if (s.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(s.AsSpan(5), out var i) && i >= 0) index = i;
-        else throw new EmotionMLException($"Unknown device '{spec}': use 'cpu', 'cuda' or 'cuda:N'.");
+    /// <summary>The TorchSharp device for <paramref name="device"/> and <paramref name="deviceId"/>, checked to be usable.</summary>
+    /// <exception cref="EmotionMLException">CUDA is not available (and no fallback), or no such CUDA device.</exception>
+    public static torch.Device ResolveDevice(ExecutionDevice device, int deviceId, bool fallbackToCpu) => ResolveDevice(device, deviceId, fallbackToCpu, null);
 
+    internal static torch.Device ResolveDevice(ExecutionDevice device, int deviceId, bool fallbackToCpu, Action<string>? warning)
+    {
+        if (device == ExecutionDevice.Cpu) return torch.CPU;
+        if (device != ExecutionDevice.Cuda) throw new EmotionMLException($"Unknown device '{device}': use Cpu or Cuda.");
+        if (deviceId < 0) throw new EmotionMLException($"DeviceId must be 0 or positive, not {deviceId}.");
+        var spec = $"cuda:{deviceId}";
         if (!torch.cuda.is_available())
         {
-            if (fallbackToCpu) return torch.CPU;
+            if (fallbackToCpu)
+            {
+                var message = $"TorchSharp: device '{spec}' asked for but CUDA is not available (the NuGet libtorch is CPU-only); training on CPU.";
+                if (warning != null) warning(message);
+                else System.Diagnostics.Trace.TraceWarning(message);
+                return torch.CPU;
+            }
             throw new EmotionMLException(
                 $"Device '{spec}' was asked for but CUDA is not available to TorchSharp (the NuGet libtorch is CPU-only). " +
                 $"Point {LibTorchDirVariable} (or TorchRuntimeOptions.LibTorchDir) at a CUDA libtorch folder such as a PyTorch " +
-                "install's torch/lib, or set FallbackToCpu, or use 'cpu'.");
+                "install's torch/lib, or set FallbackToCpu, or use Cpu.");
         }
         var count = torch.cuda.device_count();
-        if (index >= count) throw new EmotionMLException($"Device '{spec}' was asked for but only {count} CUDA device(s) are visible.");
-        return new torch.Device(DeviceType.CUDA, index);
+        if (deviceId >= count) throw new EmotionMLException($"Device '{spec}' was asked for but only {count} CUDA device(s) are visible.");
+        return new torch.Device(DeviceType.CUDA, deviceId);
     }
 
     /// <summary>

@@ -87,8 +87,14 @@ public sealed class TrainerOptions
     /// <summary>Seed of weights, shuffling, splits and dropout. Default 0.</summary>
     public int Seed { get; set; }
 
-    /// <summary>TorchSharp device: "cpu", "cuda" or "cuda:N". Default "cpu".</summary>
-    public string Device { get; set; } = "cpu";
+    /// <summary>Where training runs (EmotionML's one device vocabulary, as for ONNX Runtime). Default CPU.</summary>
+    public ExecutionDevice Device { get; set; } = ExecutionDevice.Cpu;
+
+    /// <summary>CUDA device id, when <see cref="Device"/> is CUDA. Default 0.</summary>
+    public int DeviceId { get; set; }
+
+    /// <summary>When CUDA is asked for but not available: true (default, as for ONNX Runtime) trains on the CPU with a warning in <c>mlContext.Log</c>; false throws.</summary>
+    public bool FallbackToCpu { get; set; } = true;
 
     /// <summary>TorchSharp CPU threads. Default 1 (reproducible; raise on big machines).</summary>
     public int Threads { get; set; } = 1;
@@ -108,8 +114,17 @@ public sealed class TrainerOptions
     [JsonIgnore]
     public CancellationToken Cancellation { get; set; }
 
+    /// <summary>Where warnings go (the trainer's MLContext channel).</summary>
+    [JsonIgnore]
+    internal Action<string>? Warning { get; set; }
+
+    /// <summary>A copy (callbacks shared).</summary>
+    internal TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
+
     internal void Validate()
     {
+        if (!Enum.IsDefined(Device)) throw new ArgumentOutOfRangeException(nameof(Device), Device, "Device must be Cpu or Cuda.");
+        if (DeviceId < 0) throw new ArgumentOutOfRangeException(nameof(DeviceId), DeviceId, "DeviceId must be 0 or positive.");
         if (MaxEpochs < 1) throw new ArgumentOutOfRangeException(nameof(MaxEpochs), MaxEpochs, "MaxEpochs must be at least 1.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be positive.");

@@ -18,7 +18,7 @@ internal static class TrainingLoop
     public static TrainingReport Run(nn.Module model, Forward forward, TrainingTable table, TrainerOptions o, string what)
     {
         o.Validate();
-        var device = TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = o.Threads, Device = o.Device, Seed = o.Seed, FallbackToCpu = false });
+        var device = TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = o.Threads, Device = o.Device, DeviceId = o.DeviceId, Seed = o.Seed, FallbackToCpu = o.FallbackToCpu, Warning = o.Warning });
         model.to(device);
         var (train, validation) = table.Split(o.ValidationFraction, o.Seed);
         if (train.Length == 0) throw new InvalidInputException($"{what}: no training rows left after the validation split.");

@@ -5,32 +5,27 @@ using Microsoft.ML.Runtime;
 
 namespace EmotionML.AudioCnn;
 
-/// <summary>Estimator that loads a trained audio CNN ONNX file; nothing is learned in <see cref="Fit"/>.</summary>
-public sealed class AudioFeatureEstimator : IEstimator<AudioFeatureTransformer>
+/// <summary>
+/// Estimator that loads a trained audio CNN ONNX file (<see cref="AudioFeatureOptions.ModelPath"/>); nothing is learned
+/// in <see cref="EmotionTrivialEstimator{TTransformer}.Fit"/>.
+/// </summary>
+public sealed class AudioFeatureEstimator : EmotionTrivialEstimator<AudioFeatureTransformer>
 {
-    private readonly IHostEnvironment _env;
-    private readonly string _path;
     private readonly AudioFeatureOptions _options;
 
-    internal AudioFeatureEstimator(IHostEnvironment env, string onnxPath, AudioFeatureOptions options)
+    internal AudioFeatureEstimator(IHostEnvironment env, AudioFeatureOptions options) : base(env, nameof(AudioFeatureEstimator))
     {
-        _env = env;
-        _path = onnxPath;
-        _options = options;
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (string.IsNullOrWhiteSpace(options.ModelPath)) throw new ArgumentException("ModelPath must name the audio CNN's ONNX file.", nameof(options));
+        _options = options.Clone();
     }
 
-    /// <summary>Loads the graph and checks the input column's shape.</summary>
-    public AudioFeatureTransformer Fit(IDataView input)
-    {
-        var t = AudioFeatureTransformer.FromOnnxFile(_env, _path, _options);
-        t.GetOutputSchema(input.Schema);
-        return t;
-    }
+    private protected override AudioFeatureTransformer CreateTransformer() => AudioFeatureTransformer.FromOnnxFile(Env, _options.ModelPath!, _options);
 
-    /// <summary>The schema after the stage.</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
     {
-        SchemaChecks.Require(inputSchema, _options.InputColumnName, "spectrogram", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
+        SchemaChecks.Require(inputSchema, _options.InputColumnName, AudioFeatureTransformer.InputRole, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, AudioFeatureTransformer.InputExpected);
         var result = inputSchema.ToDictionary(x => x.Name);
         result[_options.OutputColumnName] = new SchemaShape.Column(_options.OutputColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         result[_options.MaskColumnName] = new SchemaShape.Column(_options.MaskColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);

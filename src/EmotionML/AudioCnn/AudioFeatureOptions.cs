@@ -1,8 +1,18 @@
+using System.Text.Json.Serialization;
+
 namespace EmotionML.AudioCnn;
 
-/// <summary>Options of the audio feature stage (<see cref="AudioFeatureTransformer"/>): runs a trained audio CNN on spectrograms.</summary>
+/// <summary>
+/// Options of the audio feature stage (<see cref="AudioFeatureTransformer"/>): runs a trained audio CNN on spectrograms.
+/// Column names are saved in the model zip; <see cref="ModelPath"/> and <see cref="Execution"/> are deployment settings,
+/// never saved (the zip stores the CNN's ONNX bytes).
+/// </summary>
 public sealed class AudioFeatureOptions
 {
+    /// <summary>The trained audio CNN's ONNX file (from <c>emotionml train-audio</c> or <c>AudioCnnTrainer</c>); read when fitting.</summary>
+    [JsonIgnore]
+    public string? ModelPath { get; set; }
+
     /// <summary>Input: spectrogram, vector of T × F floats. Default "Spectrogram".</summary>
     public string InputColumnName { get; set; } = "Spectrogram";
 
@@ -23,8 +33,25 @@ public sealed class AudioFeatureOptions
     /// </summary>
     public string MaskColumnName { get; set; } = "AudioMask";
 
-    /// <summary>How the CNN's ONNX graph runs.</summary>
+    /// <summary>How the CNN's ONNX graph runs. Not saved (see <see cref="EmotionDeploymentOptions"/>).</summary>
+    [JsonIgnore]
     public OnnxExecutionOptions Execution { get; set; } = new();
+
+    internal AudioFeatureOptions Clone()
+    {
+        var copy = (AudioFeatureOptions)MemberwiseClone();
+        copy.Execution = Execution.Clone();
+        return copy;
+    }
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Execution, nameof(Execution));
+        Execution.Validate();
+        if (string.IsNullOrWhiteSpace(InputColumnName)) throw new ArgumentException("InputColumnName must be set.", nameof(InputColumnName));
+        if (string.IsNullOrWhiteSpace(OutputColumnName)) throw new ArgumentException("OutputColumnName must be set.", nameof(OutputColumnName));
+        if (string.IsNullOrWhiteSpace(MaskColumnName)) throw new ArgumentException("MaskColumnName must be set.", nameof(MaskColumnName));
+    }
 }
 
 /// <summary>Shapes of a trained audio CNN graph: input [1, 1, Frames, Bins] → output [1, Positions, Channels].</summary>
@@ -41,4 +68,12 @@ public sealed class AudioCnnShape
 
     /// <summary>C, channels of the last pooling map.</summary>
     public int Channels { get; set; }
+
+    internal AudioCnnShape Clone() => (AudioCnnShape)MemberwiseClone();
+
+    internal void Validate()
+    {
+        if (Frames < 1 || Bins < 1 || Positions < 1 || Channels < 1)
+            throw new ArgumentOutOfRangeException(nameof(Frames), $"audio CNN shape must be positive; got {Frames}×{Bins} → {Positions}×{Channels}.");
+    }
 }

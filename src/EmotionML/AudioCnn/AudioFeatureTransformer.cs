@@ -18,23 +18,32 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
 {
     internal const string LoaderSignature = "EmotionMLAudioFeatures";
     internal const string SpectrogramInput = "spectrogram", FeaturesOutput = "features";
-    private const uint FormatVersion = 0x00010001;
+    internal const string InputRole = "spectrogram", InputExpected = "a vector of Single (the spectrogram the CNN was trained on)";
+    private const string Stage = "audio features";
+    private readonly AudioFeatureOptions _options;
+    private readonly AudioCnnShape _shape;
     private readonly OnnxGraph _graph;
 
     internal AudioFeatureTransformer(IHostEnvironment env, AudioFeatureOptions options, AudioCnnShape shape, byte[] onnx) : base(env, nameof(AudioFeatureTransformer))
     {
-        Options = options;
-        Shape = shape;
-        _graph = new OnnxGraph(onnx, options.Execution, "audio CNN");
+        options.Validate();
+        shape.Validate();
+        _options = options.Clone();
+        _options.Execution = StageLog.Routed(_options.Execution, Host);
+        _shape = shape.Clone();
+        _graph = new OnnxGraph(onnx, _options.Execution, "audio CNN");
     }
 
-    /// <summary>The options.</summary>
-    public AudioFeatureOptions Options { get; }
+    /// <summary>A copy of the options.</summary>
+    public AudioFeatureOptions Options => _options.Clone();
 
-    /// <summary>The CNN's input and output shapes.</summary>
-    public AudioCnnShape Shape { get; }
+    /// <summary>The CNN's input and output shapes (a copy).</summary>
+    public AudioCnnShape Shape => _shape.Clone();
 
     internal byte[] OnnxBytes => _graph.Bytes;
+
+    /// <summary>The ONNX Runtime provider the CNN runs on ("CPU" or "CUDA:id"); creates the session.</summary>
+    internal string Provider => _graph.Provider;
 
     /// <summary>Loads an exported audio CNN graph from an ONNX file (input <c>spectrogram</c> [B,1,T,F], output <c>features</c> [B,n,C]).</summary>
     internal static AudioFeatureTransformer FromOnnxFile(IHostEnvironment env, string path, AudioFeatureOptions? options = null)
@@ -48,22 +57,34 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
         return new AudioFeatureTransformer(env, options ?? new AudioFeatureOptions(), shape, bytes);
     }
 
-    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLAUDCN", FormatVersion, LoaderSignature, typeof(AudioFeatureTransformer));
+    // Versions: 0x00010001 first format; 0x00010002 no Execution (reads 0x00010001).
+    private static VersionInfo GetVersionInfo()
+        => ModelFormat.Version("EMLAUDCN", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(AudioFeatureTransformer));
 
     private static AudioFeatureTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ModelFormat.CheckVersion(ctx, GetVersionInfo(), "audio features");
-        var options = ModelFormat.ReadOptions<AudioFeatureOptions>(ctx, "audio features");
-        var shape = ModelFormat.ReadOptions<AudioCnnShape>(ctx, "audio features");
-        return new AudioFeatureTransformer(env, options, shape, ModelFormat.ReadBlob(ctx, "AudioCnn.onnx", "audio features"));
+        var options = ModelFormat.LoadOptions<AudioFeatureOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate());
+        var shape = ModelFormat.Validated(ModelFormat.ReadOptions<AudioCnnShape>(ctx, Stage), Stage, s => s.Validate());
+        return new AudioFeatureTransformer(env, options, shape, ModelFormat.ReadBlob(ctx, "AudioCnn.onnx", Stage));
     }
 
+    // *** Binary format ***
+    // string: AudioFeatureOptions as JSON (column names)
+    // string: AudioCnnShape as JSON (Frames, Bins, Positions, Channels)
+    // stream "AudioCnn.onnx": int32 length, the CNN's ONNX bytes
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, Options);
-        ModelFormat.WriteOptions(ctx, Shape);
+        ModelFormat.WriteOptions(ctx, _options);
+        ModelFormat.WriteOptions(ctx, _shape);
         ModelFormat.WriteBlob(ctx, "AudioCnn.onnx", _graph.Bytes);
+    }
+
+    internal override EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment)
+    {
+        var options = _options.Clone();
+        options.Execution = deployment.Execution.Clone();
+        return new AudioFeatureTransformer(Env, options, _shape, _graph.Bytes);
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
@@ -80,7 +101,7 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
     /// <summary>Runs the CNN on a batch of spectrograms (each T·F floats), returning n·C floats per item.</summary>
     internal float[][] Run(IReadOnlyList<float[]> spectrograms)
     {
-        var s = Shape;
+        var s = _shape;
         var input = new DenseTensor<float>([spectrograms.Count, 1, s.Frames, s.Bins]);
         for (var b = 0; b < spectrograms.Count; b++)
             spectrograms[b].CopyTo(input.Buffer.Span.Slice(b * s.Frames * s.Bins, s.Frames * s.Bins));
@@ -100,19 +121,19 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
         public Mapper(AudioFeatureTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var shape = parent.Shape;
+            var shape = parent._shape;
             var (h, w) = AudioCnnGeometry.FeatureMapSize(shape.Frames, shape.Bins);
             if (h * w != shape.Positions)
                 throw new ModelFormatException($"audio features: the CNN's {shape.Positions} positions are not the {h}×{w} map of a {shape.Frames}×{shape.Bins} spectrogram.");
             _timeRows = h;
-            var name = parent.Options.ValidFramesColumnName;
+            var name = parent._options.ValidFramesColumnName;
             if (!string.IsNullOrEmpty(name) && schema.GetColumnOrNull(name) is not null)
                 _validFrames = FindInput(name, "real spectrogram frames", t => t == NumberDataViewType.Int32, "Int32");
-            var size = parent.Shape.Frames * parent.Shape.Bins;
-            _input = FindInput(parent.Options.InputColumnName, "spectrogram",
+            var size = parent._shape.Frames * parent._shape.Bins;
+            _input = FindInput(parent._options.InputColumnName, InputRole,
                 t => t is VectorDataViewType { ItemType: var it, Size: var n } && it == NumberDataViewType.Single && n == size,
-                $"a float vector of {parent.Shape.Frames}×{parent.Shape.Bins} (the spectrogram the CNN was trained on)");
-            Outputs = OutputColumns(parent.Options, parent.Shape);
+                $"a vector of Single [{size}] ({parent._shape.Frames}×{parent._shape.Bins}, the spectrogram the CNN was trained on)");
+            Outputs = OutputColumns(parent._options, parent._shape);
         }
 
         public override IReadOnlyList<OutputColumn> Outputs { get; }
@@ -135,15 +156,15 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
                 _m = m;
                 _getter = InputGetter<VBuffer<float>>(input, m._input);
                 _validGetter = m._validFrames is { } v ? InputGetter<int>(input, v) : null;
-                _mask = new float[m._parent.Shape.Positions];
+                _mask = new float[m._parent._shape.Positions];
             }
 
             protected override void Compute()
             {
                 var spectrogram = Getters.ReadVector(_getter, ref _buffer);
-                OnnxGraph.CheckFinite(spectrogram, _m._parent.Options.InputColumnName);
+                OnnxGraph.CheckFinite(spectrogram, _m._parent._options.InputColumnName);
                 _features = _m._parent.Run([spectrogram])[0];
-                var frames = _m._parent.Shape.Frames;
+                var frames = _m._parent._shape.Frames;
                 var valid = frames;
                 _validGetter?.Invoke(ref valid);
                 AudioCnnGeometry.Mask(_mask, frames, _m._timeRows, valid);

@@ -1,30 +1,53 @@
+using System.Text.Json.Serialization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace EmotionML;
 
-/// <summary>Where ONNX graphs run.</summary>
+/// <summary>
+/// Where a computation runs: the one device vocabulary of EmotionML, used with <c>DeviceId</c> and <c>FallbackToCpu</c>
+/// (default true) by ONNX Runtime (<see cref="OnnxExecutionOptions"/>) and by TorchSharp training alike.
+/// </summary>
 public enum ExecutionDevice
 {
     /// <summary>ONNX Runtime's CPU provider.</summary>
     Cpu,
-    /// <summary>ONNX Runtime's CUDA provider (needs the build made with <c>-p:EmlOnnxRuntime=Gpu</c> and CUDA 13 on the machine).</summary>
+    /// <summary>NVIDIA CUDA: ONNX Runtime's CUDA provider (needs the GPU ONNX Runtime package and CUDA 13), or libtorch's CUDA device.</summary>
     Cuda,
 }
 
-/// <summary>How a stage runs its ONNX graphs. Shared by every ONNX-running stage.</summary>
+/// <summary>
+/// How a stage runs its ONNX graphs. Shared by every ONNX-running stage. A deployment setting: never saved in a model
+/// zip; give it when loading (<see cref="EmotionDeploymentOptions"/>).
+/// </summary>
 public sealed class OnnxExecutionOptions
 {
     /// <summary>CPU (default) or CUDA.</summary>
     public ExecutionDevice Device { get; set; } = ExecutionDevice.Cpu;
 
-    /// <summary>CUDA device id, when <see cref="Device"/> is CUDA.</summary>
-    public int GpuDeviceId { get; set; }
+    /// <summary>CUDA device id, when <see cref="Device"/> is CUDA. Default 0.</summary>
+    public int DeviceId { get; set; }
 
-    /// <summary>When CUDA cannot be used, run on the CPU (with a warning on stderr) instead of throwing. Default true.</summary>
+    /// <summary>
+    /// When CUDA cannot be used, run on the CPU instead of throwing, with a warning in <c>mlContext.Log</c>. Default true.
+    /// </summary>
     public bool FallbackToCpu { get; set; } = true;
 
     /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.</summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>Where warnings go (set by the owning stage to its MLContext channel).</summary>
+    [JsonIgnore]
+    internal Action<string>? Warning { get; set; }
+
+    /// <summary>A copy without the warning sink.</summary>
+    internal OnnxExecutionOptions Clone() => new() { Device = Device, DeviceId = DeviceId, FallbackToCpu = FallbackToCpu, IntraOpThreads = IntraOpThreads };
+
+    internal void Validate()
+    {
+        if (!Enum.IsDefined(Device)) throw new ArgumentOutOfRangeException(nameof(Device), Device, "Device must be Cpu or Cuda.");
+        if (DeviceId < 0) throw new ArgumentOutOfRangeException(nameof(DeviceId), DeviceId, "DeviceId must be 0 or positive.");
+        if (IntraOpThreads < 0) throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "IntraOpThreads must be 0 or positive.");
+    }
 }
 
 /// <summary>An ONNX Runtime session with EmotionML's provider selection and CPU fallback.</summary>
@@ -51,14 +74,16 @@ internal sealed class OnnxRunner : IDisposable
             try
             {
                 using var so = MakeOptions(options);
-                so.AppendExecutionProvider_CUDA(options.GpuDeviceId);
-                return new OnnxRunner(new InferenceSession(model, so), $"CUDA:{options.GpuDeviceId}");
+                so.AppendExecutionProvider_CUDA(options.DeviceId);
+                return new OnnxRunner(new InferenceSession(model, so), $"CUDA:{options.DeviceId}");
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
                 if (!options.FallbackToCpu)
                     throw new EmotionMLException($"{what}: the CUDA execution provider is not available ({FirstLine(e.Message)}). Build with -p:EmlOnnxRuntime=Gpu on a machine with CUDA 13, or use Device=Cpu.", e);
-                Console.Error.WriteLine($"warning: {what}: CUDA execution provider unavailable ({FirstLine(e.Message)}); running on CPU.");
+                var warning = $"{what}: CUDA execution provider unavailable ({FirstLine(e.Message)}); running on CPU.";
+                if (options.Warning != null) options.Warning(warning);
+                else System.Diagnostics.Trace.TraceWarning(warning);
             }
         }
         using var cpu = MakeOptions(options);

@@ -32,12 +32,11 @@ internal abstract class BoundMapper
         return builder.ToSchema();
     }
 
+    /// <summary>The index of an input column; a missing or mistyped column throws with <see cref="SchemaError"/>'s wording.</summary>
     protected int FindInput(string name, string role, Func<DataViewType, bool> typeOk, string expected)
     {
-        var col = InputSchema.GetColumnOrNull(name)
-            ?? throw new ArgumentOutOfRangeException(nameof(name), $"Input column '{name}' ({role}) not found; expected {expected}.");
-        if (!typeOk(col.Type))
-            throw new ArgumentOutOfRangeException(nameof(name), $"Input column '{name}' ({role}) has type {col.Type}; expected {expected}.");
+        var col = InputSchema.GetColumnOrNull(name) ?? throw SchemaError.Mismatch(name, role, expected, SchemaError.Missing);
+        if (!typeOk(col.Type)) throw SchemaError.Mismatch(name, role, expected, SchemaError.Describe(col.Type));
         return col.Index;
     }
 }
@@ -149,7 +148,12 @@ internal sealed class MappedDataView : IDataView
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _row.Dispose();
+            if (disposing)
+            {
+                _row.Dispose();
+                // The cursor owns its input cursor: without this the whole upstream chain (text readers, caches) stays open.
+                _input.Dispose();
+            }
             base.Dispose(disposing);
         }
     }

@@ -3,25 +3,37 @@ using Microsoft.ML.Data;
 
 namespace EmotionML.Core;
 
-/// <summary>Schema-shape checks for estimators' <c>GetOutputSchema</c>.</summary>
+/// <summary>Schema-shape checks for estimators' <c>GetOutputSchema</c>; errors worded by <see cref="SchemaError"/>.</summary>
 internal static class SchemaChecks
 {
     /// <summary>
     /// Requires a column of the given item type. <paramref name="kind"/> VariableVector accepts any vector;
-    /// Vector requires a known size; Scalar a scalar.
+    /// Vector requires a known size; Scalar a scalar. <paramref name="expected"/> (default: from kind and item type) is
+    /// the text the error shows, the same text the transformer's check shows.
     /// </summary>
-    public static SchemaShape.Column Require(SchemaShape schema, string name, string role, SchemaShape.Column.VectorKind kind, DataViewType itemType)
+    public static SchemaShape.Column Require(SchemaShape schema, string name, string role, SchemaShape.Column.VectorKind kind, DataViewType itemType, string? expected = null)
     {
+        ArgumentNullException.ThrowIfNull(schema);
+        expected ??= SchemaError.Expected(kind, itemType);
         if (!schema.TryFindColumn(name, out var col))
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Input column '{name}' ({role}) not found.");
+            throw SchemaError.Mismatch(name, role, expected, SchemaError.Missing);
         var kindOk = kind switch
         {
             SchemaShape.Column.VectorKind.Scalar => col.Kind == SchemaShape.Column.VectorKind.Scalar,
             SchemaShape.Column.VectorKind.Vector => col.Kind == SchemaShape.Column.VectorKind.Vector,
             _ => col.Kind != SchemaShape.Column.VectorKind.Scalar,
         };
-        if (!kindOk || !col.ItemType.Equals(itemType))
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Input column '{name}' ({role}) must be a {(kind == SchemaShape.Column.VectorKind.Scalar ? "scalar" : "vector")} of {itemType}; it is {col.Kind} of {col.ItemType}.");
+        if (!kindOk || !col.ItemType.Equals(itemType) || (col.IsKey && kind != SchemaShape.Column.VectorKind.Scalar))
+            throw SchemaError.Mismatch(name, role, expected, SchemaError.Describe(col));
+        return col;
+    }
+
+    /// <summary>Requires a key column (a label from <c>MapValueToKey</c>).</summary>
+    public static SchemaShape.Column RequireKey(SchemaShape schema, string name, string role)
+    {
+        const string expected = "a key (use MapValueToKey)";
+        if (!schema.TryFindColumn(name, out var col)) throw SchemaError.Mismatch(name, role, expected, SchemaError.Missing);
+        if (!col.IsKey) throw SchemaError.Mismatch(name, role, expected, SchemaError.Describe(col));
         return col;
     }
 
@@ -29,14 +41,17 @@ internal static class SchemaChecks
     {
         var result = schema.ToDictionary(c => c.Name);
         foreach (var o in outputs)
-        {
-            var (kind, item) = o.Type switch
-            {
-                VectorDataViewType v => (v.IsKnownSize ? SchemaShape.Column.VectorKind.Vector : SchemaShape.Column.VectorKind.VariableVector, (DataViewType)v.ItemType),
-                _ => (SchemaShape.Column.VectorKind.Scalar, o.Type),
-            };
-            result[o.Name] = new SchemaShape.Column(o.Name, kind, item, o.Type is KeyDataViewType);
-        }
+            result[o.Name] = ShapeOf(o);
         return new SchemaShape(result.Values);
+    }
+
+    /// <summary>The shape of an output column, as <see cref="SchemaShape.Create"/> would give it.</summary>
+    public static SchemaShape.Column ShapeOf(OutputColumn o) => SchemaShape.Create(
+        new DataViewSchema.Builder().With(b => b.AddColumn(o.Name, o.Type, o.Annotations)).ToSchema()).Single();
+
+    private static DataViewSchema.Builder With(this DataViewSchema.Builder b, Action<DataViewSchema.Builder> add)
+    {
+        add(b);
+        return b;
     }
 }

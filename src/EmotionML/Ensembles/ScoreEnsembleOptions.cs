@@ -32,8 +32,19 @@ public sealed class ScoreEnsembleOptions
         return w.Select(x => mean == 0 ? 1 : x / mean).ToArray();
     }
 
+    internal ScoreEnsembleOptions Clone()
+    {
+        var copy = (ScoreEnsembleOptions)MemberwiseClone();
+        copy.InputColumnNames = (string[])InputColumnNames.Clone();
+        copy.MemberWeights = (double[]?)MemberWeights?.Clone();
+        copy.ClassWeights = (double[]?)ClassWeights?.Clone();
+        return copy;
+    }
+
     internal void Validate()
     {
+        if (string.IsNullOrWhiteSpace(ScoreColumnName)) throw new ArgumentException("ScoreColumnName must be set.", nameof(ScoreColumnName));
+        if (string.IsNullOrWhiteSpace(PredictedLabelColumnName)) throw new ArgumentException("PredictedLabelColumnName must be set.", nameof(PredictedLabelColumnName));
         if (InputColumnNames is null || InputColumnNames.Length == 0) throw new ArgumentException("ScoreEnsembleOptions.InputColumnNames must name at least one score column.");
         if (MemberWeights != null && (MemberWeights.Length != InputColumnNames.Length || MemberWeights.Any(w => !(w >= 0)) || MemberWeights.Sum() <= 0))
             throw new ArgumentException("ScoreEnsembleOptions.MemberWeights must have one non-negative weight per member, not all zero.");

@@ -15,29 +15,32 @@ namespace EmotionML.Ensembles;
 public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
 {
     internal const string LoaderSignature = "EmotionMLScoreEnsemble";
-    private const uint FormatVersion = 0x00010001;
+    internal const string InputRole = "member score", InputExpected = "a vector of Single (class scores)";
+    private const string Stage = "score ensemble";
+    private readonly ScoreEnsembleOptions _options;
 
     internal ScoreEnsembleTransformer(IHostEnvironment env, ScoreEnsembleOptions options) : base(env, nameof(ScoreEnsembleTransformer))
     {
         options.Validate();
-        Options = options;
+        _options = options.Clone();
     }
 
-    /// <summary>The options.</summary>
-    public ScoreEnsembleOptions Options { get; }
+    /// <summary>A copy of the options.</summary>
+    public ScoreEnsembleOptions Options => _options.Clone();
 
-    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLENSMB", FormatVersion, LoaderSignature, typeof(ScoreEnsembleTransformer));
+    // Versions: 0x00010001 first format; 0x00010002 same layout, written with the shared enum-by-name JSON (reads 0x00010001).
+    private static VersionInfo GetVersionInfo()
+        => ModelFormat.Version("EMLENSMB", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(ScoreEnsembleTransformer));
 
     private static ScoreEnsembleTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        ModelFormat.CheckVersion(ctx, GetVersionInfo(), "score ensemble");
-        return new ScoreEnsembleTransformer(env, ModelFormat.ReadOptions<ScoreEnsembleOptions>(ctx, "score ensemble"));
-    }
+        => new(env, ModelFormat.LoadOptions<ScoreEnsembleOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate()));
 
+    // *** Binary format ***
+    // string: ScoreEnsembleOptions as JSON (member columns, member and class weights, output columns)
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, Options);
+        ModelFormat.WriteOptions(ctx, _options);
     }
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
@@ -67,8 +70,8 @@ public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
         public Mapper(ScoreEnsembleTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var o = parent.Options;
-            _inputs = o.InputColumnNames.Select(n => FindInput(n, "member score", t => t is VectorDataViewType { ItemType: var it, IsKnownSize: true } && it == NumberDataViewType.Single, "a known-size float vector")).ToArray();
+            var o = parent._options;
+            _inputs = o.InputColumnNames.Select(n => FindInput(n, InputRole, t => t is VectorDataViewType { ItemType: var it, IsKnownSize: true } && it == NumberDataViewType.Single, InputExpected)).ToArray();
             var first = schema[_inputs[0]];
             var k = ((VectorDataViewType)first.Type).Size;
             foreach (var i in _inputs)
@@ -108,7 +111,7 @@ public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
             protected override void Compute()
             {
                 var members = _getters.Select(g => Getters.ReadVector(g, ref _buffer)).ToList();
-                var o = _m._parent.Options;
+                var o = _m._parent._options;
                 _score = Combine(members, o.MemberWeights, o.ClassWeights);
                 var best = 0;
                 for (var i = 1; i < _score.Length; i++) if (_score[i] > _score[best]) best = i;
@@ -123,31 +126,23 @@ public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
 }
 
 /// <summary>Estimator of <see cref="ScoreEnsembleTransformer"/> (nothing to learn; class weights are given).</summary>
-public sealed class ScoreEnsembleEstimator : IEstimator<ScoreEnsembleTransformer>
+public sealed class ScoreEnsembleEstimator : EmotionTrivialEstimator<ScoreEnsembleTransformer>
 {
-    private readonly IHostEnvironment _env;
     private readonly ScoreEnsembleOptions _options;
 
-    internal ScoreEnsembleEstimator(IHostEnvironment env, ScoreEnsembleOptions options)
+    internal ScoreEnsembleEstimator(IHostEnvironment env, ScoreEnsembleOptions options) : base(env, nameof(ScoreEnsembleEstimator))
     {
-        _env = env;
-        _options = options;
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        _options = options.Clone();
     }
 
-    /// <summary>Returns the transformer after checking the schema.</summary>
-    public ScoreEnsembleTransformer Fit(IDataView input)
-    {
-        var t = new ScoreEnsembleTransformer(_env, _options);
-        t.GetOutputSchema(input.Schema);
-        return t;
-    }
+    private protected override ScoreEnsembleTransformer CreateTransformer() => new(Env, _options);
 
-    /// <summary>The schema after the stage.</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
     {
         foreach (var n in _options.InputColumnNames)
-            SchemaChecks.Require(inputSchema, n, "member score", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
+            SchemaChecks.Require(inputSchema, n, ScoreEnsembleTransformer.InputRole, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, ScoreEnsembleTransformer.InputExpected);
         var result = inputSchema.ToDictionary(x => x.Name);
         result[_options.ScoreColumnName] = new SchemaShape.Column(_options.ScoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         result[_options.PredictedLabelColumnName] = new SchemaShape.Column(_options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true);

@@ -1,7 +1,6 @@
 using EmotionML.FaceAlignment;
-using Microsoft.ML;
 
-namespace EmotionML;
+namespace Microsoft.ML;
 
 public static partial class EmotionCatalog
 {

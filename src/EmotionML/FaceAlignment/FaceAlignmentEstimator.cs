@@ -6,35 +6,28 @@ using Microsoft.ML.Runtime;
 namespace EmotionML.FaceAlignment;
 
 /// <summary>
-/// Estimator of the face alignment stage. <see cref="Fit"/> checks the input schema and loads (and sha256-checks) the
-/// YuNet detector; nothing is learned.
+/// Estimator of the face alignment stage. <see cref="EmotionTrivialEstimator{TTransformer}.Fit"/> checks the input schema and
+/// loads (and sha256-checks) the YuNet detector; nothing is learned.
 /// </summary>
-public sealed class FaceAlignmentEstimator : IEstimator<FaceAlignmentTransformer>
+public sealed class FaceAlignmentEstimator : EmotionTrivialEstimator<FaceAlignmentTransformer>
 {
-    private readonly IHostEnvironment _env;
     private readonly FaceAlignmentOptions _options;
 
-    internal FaceAlignmentEstimator(IHostEnvironment env, FaceAlignmentOptions options)
+    internal FaceAlignmentEstimator(IHostEnvironment env, FaceAlignmentOptions options) : base(env, nameof(FaceAlignmentEstimator))
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
-        _options = options ?? throw new ArgumentNullException(nameof(options));
-        _options.Validate();
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options.Clone();
     }
 
-    /// <summary>Returns the transformer, with the detector's bytes loaded from <see cref="FaceAlignmentOptions.DetectorModelPath"/>.</summary>
-    public FaceAlignmentTransformer Fit(IDataView input)
-    {
-        var path = ModelFiles.YuNet.Resolve(_options.DetectorModelPath);
-        var t = new FaceAlignmentTransformer(_env, _options, File.ReadAllBytes(path));
-        t.GetOutputSchema(input.Schema);
-        return t;
-    }
+    /// <summary>The transformer, with the detector's bytes loaded from <see cref="FaceAlignmentOptions.DetectorModelPath"/>.</summary>
+    private protected override FaceAlignmentTransformer CreateTransformer()
+        => new(Env, _options, File.ReadAllBytes(ModelFiles.YuNet.Resolve(_options.DetectorModelPath)));
 
-    /// <summary>The schema after this stage.</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
     {
         var o = _options;
-        SchemaChecks.Require(inputSchema, o.FramesColumnName, "frames", SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Byte);
+        SchemaChecks.Require(inputSchema, o.FramesColumnName, "frames", SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Byte, FaceAlignmentTransformer.FramesExpected);
         SchemaChecks.Require(inputSchema, o.FrameCountColumnName, "frame count", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32);
         SchemaChecks.Require(inputSchema, o.FrameWidthColumnName, "frame width", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32);
         SchemaChecks.Require(inputSchema, o.FrameHeightColumnName, "frame height", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32);

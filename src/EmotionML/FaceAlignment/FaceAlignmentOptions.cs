@@ -1,6 +1,11 @@
+using System.Text.Json.Serialization;
+
 namespace EmotionML.FaceAlignment;
 
-/// <summary>Options of the face alignment stage (<see cref="FaceAlignmentEstimator"/>).</summary>
+/// <summary>
+/// Options of the face alignment stage (<see cref="FaceAlignmentEstimator"/>). Model settings are saved in the model zip;
+/// <see cref="DetectorModelPath"/> and <see cref="Execution"/> are deployment settings, used in this process and never saved.
+/// </summary>
 public sealed class FaceAlignmentOptions
 {
     /// <summary>Side of the aligned square crop, in pixels. Default 224.</summary>
@@ -9,7 +14,11 @@ public sealed class FaceAlignmentOptions
     /// <summary>Frames per clip in the fixed-shape outputs. Clips with more frames are subsampled uniformly; fewer are padded (mask 0). Default 16.</summary>
     public int MaxFrames { get; set; } = 16;
 
-    /// <summary>YuNet ONNX file; null uses <c>models/yunet/face_detection_yunet_2023mar.onnx</c> under <see cref="SharedPaths.Root"/>. Its sha256 is checked.</summary>
+    /// <summary>
+    /// YuNet ONNX file; null uses <c>models/yunet/face_detection_yunet_2023mar.onnx</c> under <see cref="SharedPaths.Root"/>.
+    /// Its sha256 is checked. Read when fitting; the model zip stores the detector's bytes, not this path.
+    /// </summary>
+    [JsonIgnore]
     public string? DetectorModelPath { get; set; }
 
     /// <summary>Minimum detection score (√(cls·obj)). Default 0.6.</summary>
@@ -27,7 +36,8 @@ public sealed class FaceAlignmentOptions
     /// </summary>
     public bool WholeFrameFallback { get; set; } = true;
 
-    /// <summary>How the detector's ONNX graph runs.</summary>
+    /// <summary>How the detector's ONNX graph runs. Not saved: a loaded model runs as <see cref="EmotionDeploymentOptions"/> say.</summary>
+    [JsonIgnore]
     public OnnxExecutionOptions Execution { get; set; } = new();
 
     /// <summary>Input: frames (RGB24). Default "Frames".</summary>
@@ -57,8 +67,21 @@ public sealed class FaceAlignmentOptions
     /// <summary>Output: 1 for a real frame, 0 for padding. Default "FrameMask".</summary>
     public string MaskColumnName { get; set; } = "FrameMask";
 
+    internal FaceAlignmentOptions Clone()
+    {
+        var copy = (FaceAlignmentOptions)MemberwiseClone();
+        copy.Execution = Execution.Clone();
+        return copy;
+    }
+
     internal void Validate()
     {
+        ArgumentNullException.ThrowIfNull(Execution, nameof(Execution));
+        Execution.Validate();
+        foreach (var (name, value) in new[] { (nameof(FramesColumnName), FramesColumnName), (nameof(FrameCountColumnName), FrameCountColumnName), (nameof(FrameWidthColumnName), FrameWidthColumnName),
+            (nameof(FrameHeightColumnName), FrameHeightColumnName), (nameof(CropsColumnName), CropsColumnName), (nameof(FaceFoundColumnName), FaceFoundColumnName),
+            (nameof(LandmarksColumnName), LandmarksColumnName), (nameof(BoxesColumnName), BoxesColumnName), (nameof(MaskColumnName), MaskColumnName) })
+            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{name} must name a column.", name);
         if (MaxFrames < 1) throw new ArgumentOutOfRangeException(nameof(MaxFrames), MaxFrames, "MaxFrames must be at least 1.");
         if (ScoreThreshold is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ScoreThreshold), ScoreThreshold, "ScoreThreshold must be in [0, 1].");
         if (NmsThreshold is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(NmsThreshold), NmsThreshold, "NmsThreshold must be in [0, 1].");

@@ -16,39 +16,53 @@ namespace EmotionML.FaceAlignment;
 public sealed class FaceAlignmentTransformer : EmotionTransformerBase, IDisposable
 {
     internal const string LoaderSignature = "EmotionMLFaceAlignment";
-    private const uint FormatVersion = 0x00010001;
+    internal const string FramesExpected = "a vector of Byte (RGB24 frames)";
+    private const string Stage = "face alignment";
+    private readonly FaceAlignmentOptions _options;
     private readonly byte[] _detectorModel;
     private readonly Lazy<FaceAligner> _aligner;
 
     internal FaceAlignmentTransformer(IHostEnvironment env, FaceAlignmentOptions options, byte[] detectorModel) : base(env, nameof(FaceAlignmentTransformer))
     {
         options.Validate();
-        Options = options;
+        _options = options.Clone();
+        _options.Execution = StageLog.Routed(_options.Execution, Host);
         _detectorModel = detectorModel;
-        _aligner = new Lazy<FaceAligner>(() => new FaceAligner(new YuNetDetector(_detectorModel, Options.Execution), Options), LazyThreadSafetyMode.ExecutionAndPublication);
+        _aligner = new Lazy<FaceAligner>(() => new FaceAligner(new YuNetDetector(_detectorModel, _options.Execution), _options), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>The options this stage runs with.</summary>
-    public FaceAlignmentOptions Options { get; }
+    /// <summary>A copy of the options this stage runs with.</summary>
+    public FaceAlignmentOptions Options => _options.Clone();
 
     internal FaceAligner Aligner => _aligner.Value;
 
-    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLFALGN", FormatVersion, LoaderSignature, typeof(FaceAlignmentTransformer));
+    // Versions: 0x00010001 first format; 0x00010002 enums by name, no Execution/DetectorModelPath (reads 0x00010001).
+    private static VersionInfo GetVersionInfo()
+        => ModelFormat.Version("EMLFALGN", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(FaceAlignmentTransformer));
 
     private static FaceAlignmentTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ModelFormat.CheckVersion(ctx, GetVersionInfo(), "face alignment");
-        var options = ModelFormat.ReadOptions<FaceAlignmentOptions>(ctx, "face alignment");
-        var model = ModelFormat.ReadBlob(ctx, "Detector.onnx", "face alignment");
+        var options = ModelFormat.LoadOptions<FaceAlignmentOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate());
+        var model = ModelFormat.ReadBlob(ctx, "Detector.onnx", Stage);
         ModelFiles.CheckBytes(model, ModelFiles.YuNet, "face alignment detector (from the model zip)");
         return new FaceAlignmentTransformer(env, options, model);
     }
 
+    // *** Binary format ***
+    // string: FaceAlignmentOptions as JSON (model settings only)
+    // stream "Detector.onnx": int32 length, YuNet ONNX bytes
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, Options);
+        ModelFormat.WriteOptions(ctx, _options);
         ModelFormat.WriteBlob(ctx, "Detector.onnx", _detectorModel);
+    }
+
+    internal override EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment)
+    {
+        var options = _options.Clone();
+        options.Execution = deployment.Execution.Clone();
+        return new FaceAlignmentTransformer(Env, options, _detectorModel);
     }
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
@@ -80,11 +94,12 @@ public sealed class FaceAlignmentTransformer : EmotionTransformerBase, IDisposab
         public Mapper(FaceAlignmentTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var o = parent.Options;
-            _frames = FindInput(o.FramesColumnName, "frames", t => t is VectorDataViewType { ItemType: var it } && it == NumberDataViewType.Byte, "a byte vector (RGB24 frames)");
-            _count = FindInput(o.FrameCountColumnName, "frame count", t => t == NumberDataViewType.Int32, "int");
-            _width = FindInput(o.FrameWidthColumnName, "frame width", t => t == NumberDataViewType.Int32, "int");
-            _height = FindInput(o.FrameHeightColumnName, "frame height", t => t == NumberDataViewType.Int32, "int");
+            var o = parent._options;
+            var int32 = SchemaError.Expected(SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32);
+            _frames = FindInput(o.FramesColumnName, "frames", t => t is VectorDataViewType { ItemType: var it } && it == NumberDataViewType.Byte, FramesExpected);
+            _count = FindInput(o.FrameCountColumnName, "frame count", t => t == NumberDataViewType.Int32, int32);
+            _width = FindInput(o.FrameWidthColumnName, "frame width", t => t == NumberDataViewType.Int32, int32);
+            _height = FindInput(o.FrameHeightColumnName, "frame height", t => t == NumberDataViewType.Int32, int32);
             Outputs = OutputColumns(o);
         }
 

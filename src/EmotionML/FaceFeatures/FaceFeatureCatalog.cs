@@ -1,7 +1,6 @@
 using EmotionML.FaceFeatures;
-using Microsoft.ML;
 
-namespace EmotionML;
+namespace Microsoft.ML;
 
 public static partial class EmotionCatalog
 {

@@ -1,18 +1,26 @@
+using System.Text.Json.Serialization;
+
 namespace EmotionML.FaceFeatures;
 
-/// <summary>Options of the face-feature stage (<see cref="FaceFeatureEstimator"/>).</summary>
+/// <summary>
+/// Options of the face-feature stage (<see cref="FaceFeatureEstimator"/>). Model settings (backbones, enhancement, copies,
+/// columns) are saved in the model zip; <see cref="ModelPath"/>, <see cref="SecondModelPath"/>, <see cref="CacheDirectory"/>
+/// and <see cref="Execution"/> are deployment settings, used in this process and never saved.
+/// </summary>
 public sealed class FaceFeatureOptions
 {
     /// <summary>The backbone CNN. Default <see cref="FaceBackboneKind.FerDenseNet121"/> (1024-d).</summary>
     public FaceBackboneKind Backbone { get; set; } = FaceBackboneKind.FerDenseNet121;
 
     /// <summary>ONNX file of <see cref="Backbone"/>; null uses its default path under <see cref="SharedPaths.Root"/>. Its sha256 is checked.</summary>
+    [JsonIgnore]
     public string? ModelPath { get; set; }
 
     /// <summary>Second backbone, used only by <see cref="FeatureEnhancement.FArMean"/>. Default <see cref="FaceBackboneKind.MobileFaceNet"/>.</summary>
     public FaceBackboneKind SecondBackbone { get; set; } = FaceBackboneKind.MobileFaceNet;
 
     /// <summary>ONNX file of <see cref="SecondBackbone"/>; null uses its default path.</summary>
+    [JsonIgnore]
     public string? SecondModelPath { get; set; }
 
     /// <summary>How the per-frame feature is built. Default <see cref="FeatureEnhancement.Basic"/>.</summary>
@@ -30,10 +38,13 @@ public sealed class FaceFeatureOptions
     /// <summary>
     /// Folder of the on-disk feature cache (<see cref="FaceFeatureCache"/>); null (default) turns caching off.
     /// <see cref="FaceFeatureCache.DefaultDirectory"/> is the conventional place ($EMOTIONML_CACHE or ~/.cache/emotionml).
+    /// Not saved: a loaded model caches where <see cref="EmotionDeploymentOptions.FeatureCacheDirectory"/> says.
     /// </summary>
+    [JsonIgnore]
     public string? CacheDirectory { get; set; }
 
-    /// <summary>How the backbone graphs run (CPU/CUDA with fallback, intra-op threads).</summary>
+    /// <summary>How the backbone graphs run (CPU/CUDA with fallback, intra-op threads). Not saved (see <see cref="EmotionDeploymentOptions"/>).</summary>
+    [JsonIgnore]
     public OnnxExecutionOptions Execution { get; set; } = new();
 
     /// <summary>Input: aligned 224×224 RGB crops, MaxFrames × 224 × 224 × 3 bytes. Default "FaceCrops".</summary>
@@ -64,8 +75,21 @@ public sealed class FaceFeatureOptions
             Scales ?? (wide ? FaceFeatures.Enhancement.Scales2 : FaceFeatures.Enhancement.Scales), Mirror);
     }
 
+    internal FaceFeatureOptions Clone()
+    {
+        var copy = (FaceFeatureOptions)MemberwiseClone();
+        copy.Rotations = (double[]?)Rotations?.Clone();
+        copy.Scales = (double[]?)Scales?.Clone();
+        copy.Execution = Execution.Clone();
+        return copy;
+    }
+
     internal void Validate()
     {
+        ArgumentNullException.ThrowIfNull(Execution, nameof(Execution));
+        Execution.Validate();
+        if (string.IsNullOrWhiteSpace(CropsColumnName)) throw new ArgumentException("CropsColumnName must be set.", nameof(CropsColumnName));
+        if (string.IsNullOrWhiteSpace(MaskColumnName)) throw new ArgumentException("MaskColumnName must be set.", nameof(MaskColumnName));
         FaceBackbone.Of(Backbone);
         if (!Enum.IsDefined(Enhancement)) throw new ArgumentOutOfRangeException(nameof(Enhancement), Enhancement, "unknown enhancement");
         if (Enhancement == FeatureEnhancement.FArMean) FaceBackbone.Of(SecondBackbone);

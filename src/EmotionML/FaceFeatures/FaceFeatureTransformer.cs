@@ -18,7 +18,10 @@ namespace EmotionML.FaceFeatures;
 public sealed class FaceFeatureTransformer : EmotionTransformerBase, IDisposable
 {
     internal const string LoaderSignature = "EmotionMLFaceFeatures";
-    private const uint FormatVersion = 0x00010001;
+    internal const string CropsExpected = "a vector of Byte [MaxFrames·224·224·3] (aligned RGB crops)";
+    internal const string MaskExpected = "a vector of Single [MaxFrames] (frame mask)";
+    private const string Stage = "face features";
+    private readonly FaceFeatureOptions _options;
     private readonly byte[] _model;
     private readonly byte[]? _secondModel;
     private readonly Lazy<FaceFeatureExtractor> _extractor;
@@ -28,52 +31,66 @@ public sealed class FaceFeatureTransformer : EmotionTransformerBase, IDisposable
     internal FaceFeatureTransformer(IHostEnvironment env, FaceFeatureOptions options, byte[] model, byte[]? secondModel) : base(env, nameof(FaceFeatureTransformer))
     {
         options.Validate();
-        Options = options;
+        // The stage's own copy: the cache key and the sessions are made from it, so a caller's later change changes nothing.
+        _options = options.Clone();
+        _options.Execution = StageLog.Routed(_options.Execution, Host);
         _model = model;
         _secondModel = secondModel;
-        ModelFiles.CheckBytes(model, FaceBackbone.Of(options.Backbone).Model, "face features backbone");
-        if (options.Enhancement == FeatureEnhancement.FArMean)
-            ModelFiles.CheckBytes(secondModel ?? throw new ArgumentNullException(nameof(secondModel)), FaceBackbone.Of(options.SecondBackbone).Model, "face features second backbone");
-        _extractor = new Lazy<FaceFeatureExtractor>(() => new FaceFeatureExtractor(Options, _model, _secondModel), LazyThreadSafetyMode.ExecutionAndPublication);
-        _cache = options.CacheDirectory is { } dir ? new FaceFeatureCache(dir) : null;
-        _settingsKey = FaceFeatureCache.SettingsKey(options);
+        ModelFiles.CheckBytes(model, FaceBackbone.Of(_options.Backbone).Model, "face features backbone");
+        if (_options.Enhancement == FeatureEnhancement.FArMean)
+            ModelFiles.CheckBytes(secondModel ?? throw new ArgumentNullException(nameof(secondModel)), FaceBackbone.Of(_options.SecondBackbone).Model, "face features second backbone");
+        _extractor = new Lazy<FaceFeatureExtractor>(() => new FaceFeatureExtractor(_options, _model, _secondModel), LazyThreadSafetyMode.ExecutionAndPublication);
+        _cache = _options.CacheDirectory is { } dir ? new FaceFeatureCache(dir) : null;
+        _settingsKey = FaceFeatureCache.SettingsKey(_options);
     }
 
-    /// <summary>The options this stage runs with.</summary>
-    public FaceFeatureOptions Options { get; }
+    /// <summary>A copy of the options this stage runs with.</summary>
+    public FaceFeatureOptions Options => _options.Clone();
 
     /// <summary>Per-frame feature dimension D.</summary>
-    public int FeatureDimension => Options.FeatureDimension;
+    public int FeatureDimension => _options.FeatureDimension;
 
-    /// <summary>The feature cache, when <see cref="FaceFeatureOptions.CacheDirectory"/> is set.</summary>
+    /// <summary>The feature cache, when <see cref="FaceFeatureOptions.CacheDirectory"/> (or the deployment's cache folder) is set.</summary>
     public FaceFeatureCache? Cache => _cache;
 
     internal FaceFeatureExtractor Extractor => _extractor.Value;
 
-    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLFFEAT", FormatVersion, LoaderSignature, typeof(FaceFeatureTransformer));
+    // Versions: 0x00010001 first format; 0x00010002 enums by name, no Execution/CacheDirectory/model paths (reads 0x00010001).
+    private static VersionInfo GetVersionInfo()
+        => ModelFormat.Version("EMLFFEAT", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(FaceFeatureTransformer));
 
     private static FaceFeatureTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        const string stage = "face features";
-        ModelFormat.CheckVersion(ctx, GetVersionInfo(), stage);
-        var options = ModelFormat.ReadOptions<FaceFeatureOptions>(ctx, stage);
-        var model = ModelFormat.ReadBlob(ctx, "Backbone.onnx", stage);
+        var options = ModelFormat.LoadOptions<FaceFeatureOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate());
+        var model = ModelFormat.ReadBlob(ctx, "Backbone.onnx", Stage);
         ModelFiles.CheckBytes(model, FaceBackbone.Of(options.Backbone).Model, "face features backbone (from the model zip)");
         byte[]? second = null;
         if (options.Enhancement == FeatureEnhancement.FArMean)
         {
-            second = ModelFormat.ReadBlob(ctx, "SecondBackbone.onnx", stage);
+            second = ModelFormat.ReadBlob(ctx, "SecondBackbone.onnx", Stage);
             ModelFiles.CheckBytes(second, FaceBackbone.Of(options.SecondBackbone).Model, "face features second backbone (from the model zip)");
         }
         return new FaceFeatureTransformer(env, options, model, second);
     }
 
+    // *** Binary format ***
+    // string: FaceFeatureOptions as JSON (model settings only)
+    // stream "Backbone.onnx": int32 length, backbone ONNX bytes
+    // stream "SecondBackbone.onnx" (F-AR-Mean only): int32 length, second backbone ONNX bytes
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, Options);
+        ModelFormat.WriteOptions(ctx, _options);
         ModelFormat.WriteBlob(ctx, "Backbone.onnx", _model);
         if (_secondModel != null) ModelFormat.WriteBlob(ctx, "SecondBackbone.onnx", _secondModel);
+    }
+
+    internal override EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment)
+    {
+        var options = _options.Clone();
+        options.Execution = deployment.Execution.Clone();
+        options.CacheDirectory = deployment.FeatureCacheDirectory;
+        return new FaceFeatureTransformer(Env, options, _model, _secondModel);
     }
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
@@ -105,13 +122,13 @@ public sealed class FaceFeatureTransformer : EmotionTransformerBase, IDisposable
         public Mapper(FaceFeatureTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var o = parent.Options;
+            var o = parent._options;
             _mask = FindInput(o.MaskColumnName, "frame mask", t => t is VectorDataViewType { IsKnownSize: true, ItemType: var it } && it == NumberDataViewType.Single,
-                "a known-size float vector [MaxFrames]");
+                MaskExpected);
             _maxFrames = ((VectorDataViewType)schema[_mask].Type).Size;
             var expected = _maxFrames * CropBytes;
             _crops = FindInput(o.CropsColumnName, "face crops", t => t is VectorDataViewType { ItemType: var it } v && it == NumberDataViewType.Byte && v.Size == expected,
-                $"a byte vector of MaxFrames·224·224·3 = {expected} (MaxFrames = {_maxFrames} from the mask column)");
+                $"a vector of Byte [{expected}] (MaxFrames·224·224·3, MaxFrames = {_maxFrames} from the mask column)");
             Outputs = [new OutputColumn(o.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, _maxFrames, parent.FeatureDimension))];
         }
 

@@ -1,6 +1,11 @@
+using System.Text.Json.Serialization;
+
 namespace EmotionML.Fusion;
 
-/// <summary>Column names and execution settings of the fusion head stage (<see cref="FusionHeadTransformer"/>).</summary>
+/// <summary>
+/// Column names and execution settings of the fusion head stage (<see cref="FusionHeadTransformer"/>). The column names
+/// are saved in the model zip; <see cref="Execution"/> is a deployment setting, never saved.
+/// </summary>
 public sealed class FusionHeadColumns
 {
     /// <summary>Input: per-frame face features [MaxFrames, D]. Default "FaceFeatures".</summary>
@@ -27,8 +32,26 @@ public sealed class FusionHeadColumns
     /// <summary>Output: normalised attention weight of each audio position. Default "AudioAttention".</summary>
     public string AudioAttentionColumnName { get; set; } = "AudioAttention";
 
-    /// <summary>How the head's ONNX graph runs.</summary>
+    /// <summary>How the head's ONNX graph runs. Not saved (see <see cref="EmotionDeploymentOptions"/>).</summary>
+    [JsonIgnore]
     public OnnxExecutionOptions Execution { get; set; } = new();
+
+    internal FusionHeadColumns Clone()
+    {
+        var copy = (FusionHeadColumns)MemberwiseClone();
+        copy.Execution = Execution.Clone();
+        return copy;
+    }
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Execution, nameof(Execution));
+        Execution.Validate();
+        foreach (var (name, value) in new[] { (nameof(FaceFeaturesColumnName), FaceFeaturesColumnName), (nameof(FaceMaskColumnName), FaceMaskColumnName),
+            (nameof(AudioFeaturesColumnName), AudioFeaturesColumnName), (nameof(AudioMaskColumnName), AudioMaskColumnName), (nameof(ScoreColumnName), ScoreColumnName),
+            (nameof(PredictedLabelColumnName), PredictedLabelColumnName), (nameof(FaceAttentionColumnName), FaceAttentionColumnName), (nameof(AudioAttentionColumnName), AudioAttentionColumnName) })
+            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{name} must name a column.", name);
+    }
 }
 
 /// <summary>What a trained head consumes and produces (stored with its ONNX graph).</summary>
@@ -51,6 +74,22 @@ public sealed class FusionHeadSignature
 
     /// <summary>A human-readable description of the head (attention kinds, fusion), for reports.</summary>
     public string Description { get; set; } = "";
+
+    internal FusionHeadSignature Clone()
+    {
+        var copy = (FusionHeadSignature)MemberwiseClone();
+        copy.Classes = (string[])Classes.Clone();
+        return copy;
+    }
+
+    internal void Validate()
+    {
+        if (Classes is null || Classes.Length < 2) throw new ArgumentException("A fusion head needs at least two classes.", nameof(Classes));
+        if (Classes.Any(string.IsNullOrEmpty) || Classes.Distinct().Count() != Classes.Length) throw new ArgumentException("Class names must be non-empty and distinct.", nameof(Classes));
+        if (FaceFrames < 0 || FaceDim < 0 || AudioPositions < 0 || AudioDim < 0) throw new ArgumentOutOfRangeException(nameof(FaceFrames), "Input sizes must not be negative.");
+        if (FaceFrames == 0 && AudioPositions == 0) throw new ArgumentException("A fusion head needs face or audio input.");
+        if ((FaceFrames > 0) != (FaceDim > 0) || (AudioPositions > 0) != (AudioDim > 0)) throw new ArgumentException("Each used modality needs both its item count and its dimension.");
+    }
 
     internal bool UsesFace => FaceFrames > 0;
 

@@ -25,42 +25,60 @@ public sealed class FusionHeadTransformer : EmotionTransformerBase, IDisposable
     internal const string LoaderSignature = "EmotionMLFusionHead";
     internal const string FaceInput = "face", FaceMaskInput = "face_mask", AudioInput = "audio", AudioMaskInput = "audio_mask";
     internal const string ScoresOutput = "scores", FaceAttentionOutput = "face_attention", AudioAttentionOutput = "audio_attention";
-    private const uint FormatVersion = 0x00010001;
+    private const string Stage = "fusion head";
+    private readonly FusionHeadColumns _columns;
+    private readonly FusionHeadSignature _signature;
     private readonly OnnxGraph _graph;
 
     internal FusionHeadTransformer(IHostEnvironment env, FusionHeadColumns columns, FusionHeadSignature signature, byte[] onnx) : base(env, nameof(FusionHeadTransformer))
     {
-        if (signature.Classes.Length < 2) throw new ArgumentException("A fusion head needs at least two classes.");
-        if (!signature.UsesFace && !signature.UsesAudio) throw new ArgumentException("A fusion head needs face or audio input.");
-        Columns = columns;
-        Signature = signature;
-        _graph = new OnnxGraph(onnx, columns.Execution, "fusion head");
+        columns.Validate();
+        signature.Validate();
+        _columns = columns.Clone();
+        _columns.Execution = StageLog.Routed(_columns.Execution, Host);
+        _signature = signature.Clone();
+        _graph = new OnnxGraph(onnx, _columns.Execution, "fusion head");
     }
 
-    /// <summary>Column names and execution settings.</summary>
-    public FusionHeadColumns Columns { get; }
+    /// <summary>Column names and execution settings (a copy).</summary>
+    public FusionHeadColumns Columns => _columns.Clone();
 
-    /// <summary>Classes and input shapes of the trained head.</summary>
-    public FusionHeadSignature Signature { get; }
+    /// <summary>Classes (the label names, in score order, saved in the zip) and input shapes of the trained head (a copy).</summary>
+    public FusionHeadSignature Signature => _signature.Clone();
 
     internal byte[] OnnxBytes => _graph.Bytes;
 
-    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLFUSHD", FormatVersion, LoaderSignature, typeof(FusionHeadTransformer));
+    /// <summary>The ONNX Runtime provider the head runs on ("CPU" or "CUDA:id"); creates the session.</summary>
+    internal string Provider => _graph.Provider;
+
+    // Versions: 0x00010001 first format; 0x00010002 no Execution (reads 0x00010001).
+    private static VersionInfo GetVersionInfo()
+        => ModelFormat.Version("EMLFUSHD", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(FusionHeadTransformer));
 
     private static FusionHeadTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ModelFormat.CheckVersion(ctx, GetVersionInfo(), "fusion head");
-        var columns = ModelFormat.ReadOptions<FusionHeadColumns>(ctx, "fusion head");
-        var signature = ModelFormat.ReadOptions<FusionHeadSignature>(ctx, "fusion head");
-        return new FusionHeadTransformer(env, columns, signature, ModelFormat.ReadBlob(ctx, "FusionHead.onnx", "fusion head"));
+        var columns = ModelFormat.LoadOptions<FusionHeadColumns>(ctx, GetVersionInfo(), Stage, c => c.Validate());
+        var signature = ModelFormat.Validated(ModelFormat.ReadOptions<FusionHeadSignature>(ctx, Stage), Stage, s => s.Validate());
+        return new FusionHeadTransformer(env, columns, signature, ModelFormat.ReadBlob(ctx, "FusionHead.onnx", Stage));
     }
 
+    // *** Binary format ***
+    // string: FusionHeadColumns as JSON (column names)
+    // string: FusionHeadSignature as JSON (class names in score order, FaceFrames, FaceDim, AudioPositions, AudioDim, Description)
+    // stream "FusionHead.onnx": int32 length, the head's ONNX bytes
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, Columns);
-        ModelFormat.WriteOptions(ctx, Signature);
+        ModelFormat.WriteOptions(ctx, _columns);
+        ModelFormat.WriteOptions(ctx, _signature);
         ModelFormat.WriteBlob(ctx, "FusionHead.onnx", _graph.Bytes);
+    }
+
+    internal override EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment)
+    {
+        var columns = _columns.Clone();
+        columns.Execution = deployment.Execution.Clone();
+        return new FusionHeadTransformer(Env, columns, _signature, _graph.Bytes);
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
@@ -97,7 +115,7 @@ public sealed class FusionHeadTransformer : EmotionTransformerBase, IDisposable
     /// <summary>Runs the head on a batch of clips.</summary>
     internal HeadOutput[] Run(IReadOnlyList<HeadInput> batch)
     {
-        var s = Signature;
+        var s = _signature;
         var b = batch.Count;
         var inputs = new List<NamedOnnxValue>();
         if (s.UsesFace)
@@ -155,17 +173,17 @@ public sealed class FusionHeadTransformer : EmotionTransformerBase, IDisposable
         public Mapper(FusionHeadTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var c = parent.Columns;
-            var s = parent.Signature;
+            var c = parent._columns;
+            var s = parent._signature;
             if (s.UsesFace)
             {
-                _face = FindInput(c.FaceFeaturesColumnName, "face features", FloatVector(s.FaceFrames * s.FaceDim), $"a float vector of {s.FaceFrames}×{s.FaceDim}");
-                _faceMask = FindInput(c.FaceMaskColumnName, "frame mask", FloatVector(s.FaceFrames), $"a float vector of {s.FaceFrames}");
+                _face = FindInput(c.FaceFeaturesColumnName, "face features", FloatVector(s.FaceFrames * s.FaceDim), $"a vector of Single [{s.FaceFrames * s.FaceDim}] ({s.FaceFrames}×{s.FaceDim})");
+                _faceMask = FindInput(c.FaceMaskColumnName, "frame mask", FloatVector(s.FaceFrames), $"a vector of Single [{s.FaceFrames}]");
             }
             if (s.UsesAudio)
             {
-                _audio = FindInput(c.AudioFeaturesColumnName, "audio features", FloatVector(s.AudioPositions * s.AudioDim), $"a float vector of {s.AudioPositions}×{s.AudioDim}");
-                _audioMask = FindInput(c.AudioMaskColumnName, "audio mask", FloatVector(s.AudioPositions), $"a float vector of {s.AudioPositions}");
+                _audio = FindInput(c.AudioFeaturesColumnName, "audio features", FloatVector(s.AudioPositions * s.AudioDim), $"a vector of Single [{s.AudioPositions * s.AudioDim}] ({s.AudioPositions}×{s.AudioDim})");
+                _audioMask = FindInput(c.AudioMaskColumnName, "audio mask", FloatVector(s.AudioPositions), $"a vector of Single [{s.AudioPositions}]");
             }
             Outputs = OutputColumns(c, s);
         }
@@ -196,7 +214,7 @@ public sealed class FusionHeadTransformer : EmotionTransformerBase, IDisposable
 
             protected override void Compute()
             {
-                var c = _m._parent.Columns;
+                var c = _m._parent._columns;
                 float[]? face = null, faceMask = null, audio = null, audioMask = null;
                 if (_face != null)
                 {
@@ -219,7 +237,7 @@ public sealed class FusionHeadTransformer : EmotionTransformerBase, IDisposable
             public override Delegate GetGetter(int outputIndex)
             {
                 var name = _m.Outputs[outputIndex].Name;
-                var c = _m._parent.Columns;
+                var c = _m._parent._columns;
                 if (name == c.ScoreColumnName) return Vector(() => (ReadOnlyMemory<float>)_out!.Scores);
                 if (name == c.PredictedLabelColumnName) return Scalar(() => _predicted);
                 if (name == c.FaceAttentionColumnName && _m._face >= 0) return Vector(() => (ReadOnlyMemory<float>)_out!.FaceAttention);

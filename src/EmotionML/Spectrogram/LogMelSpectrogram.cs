@@ -14,30 +14,21 @@ namespace EmotionML.Spectrogram;
 /// a fixed-size log-Mel spectrogram with deltas and delta-deltas [3, Frames, Bands] (default <c>LogMel</c>, 3 × 300 × 64).
 /// Needs no training. See <see cref="LogMelSpectrogramOptions"/> for the definition and the bad-input policy.
 /// </summary>
-public sealed class LogMelSpectrogramEstimator : IEstimator<LogMelSpectrogramTransformer>
+public sealed class LogMelSpectrogramEstimator : EmotionTrivialEstimator<LogMelSpectrogramTransformer>
 {
-    private readonly IHostEnvironment _env;
     private readonly LogMelSpectrogramOptions _options;
 
-    internal LogMelSpectrogramEstimator(IHostEnvironment env, LogMelSpectrogramOptions options)
+    internal LogMelSpectrogramEstimator(IHostEnvironment env, LogMelSpectrogramOptions options) : base(env, nameof(LogMelSpectrogramEstimator))
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options.Clone();
     }
 
-    /// <summary>Checks the input schema and returns the transformer (nothing is learned).</summary>
-    public LogMelSpectrogramTransformer Fit(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(SchemaShape.Create(input.Schema));
-        return new LogMelSpectrogramTransformer(_env, _options);
-    }
+    private protected override LogMelSpectrogramTransformer CreateTransformer() => new(Env, _options);
 
-    /// <summary>The input schema plus the log-Mel column; throws if the audio column is missing or not a float vector.</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, _options.OutputColumnName, _options.ValidFramesColumnName, "LogMelSpectrogram");
+    private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
+        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, LogMelSpectrogramTransformer.OutputColumn(_options), _options.ValidFramesColumnName);
 }
 
 /// <summary>The log-Mel spectrogram stage (see <see cref="LogMelSpectrogramOptions"/>); saves into ML.NET model zips.</summary>
@@ -58,15 +49,20 @@ public sealed class LogMelSpectrogramTransformer : EmotionTransformerBase
     public LogMelSpectrogramOptions Options => _options.Clone();
 
     /// <summary>The output column type: Single vector of dimensions [3, Frames, Bands].</summary>
-    public VectorDataViewType OutputType => new(NumberDataViewType.Single, 3, _options.Frames, _options.Bands);
+    public VectorDataViewType OutputType => OutputTypeOf(_options);
 
+    private static VectorDataViewType OutputTypeOf(LogMelSpectrogramOptions o) => new(NumberDataViewType.Single, 3, o.Frames, o.Bands);
+
+    internal static OutputColumn OutputColumn(LogMelSpectrogramOptions o) => new(o.OutputColumnName, OutputTypeOf(o));
+
+    // Versions: 0x00010001 first format; 0x00010002 enums by name (reads 0x00010001).
     private static VersionInfo GetVersionInfo()
-        => ModelFormat.Version("EMLLGMEL", 0x00010001, LoaderSignature, typeof(LogMelSpectrogramTransformer));
+        => ModelFormat.Version("EMLLGMEL", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(LogMelSpectrogramTransformer));
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema)
     {
         var o = _options;
-        return new AudioFeatureMapper(inputSchema, o.InputColumnName, new OutputColumn(o.OutputColumnName, OutputType), o.ValidFramesColumnName, () =>
+        return new SpectrogramMapper(inputSchema, o.InputColumnName, OutputColumn(o), o.ValidFramesColumnName, () =>
         {
             var extractor = new LogMelExtractor(o);
             return (audio, row) =>
@@ -77,6 +73,8 @@ public sealed class LogMelSpectrogramTransformer : EmotionTransformerBase
         });
     }
 
+    // *** Binary format ***
+    // string: LogMelSpectrogramOptions as JSON (enums by name)
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
@@ -84,17 +82,5 @@ public sealed class LogMelSpectrogramTransformer : EmotionTransformerBase
     }
 
     private static LogMelSpectrogramTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        ModelFormat.CheckVersion(ctx, GetVersionInfo(), nameof(LogMelSpectrogramTransformer));
-        var options = ModelFormat.ReadOptions<LogMelSpectrogramOptions>(ctx, nameof(LogMelSpectrogramTransformer));
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelFormatException($"Model component '{nameof(LogMelSpectrogramTransformer)}' has invalid options: {e.Message}", e);
-        }
-        return new LogMelSpectrogramTransformer(env, options);
-    }
+        => new(env, ModelFormat.LoadOptions<LogMelSpectrogramOptions>(ctx, GetVersionInfo(), "log-Mel spectrogram", o => o.Validate()));
 }

@@ -1,10 +1,9 @@
-using Microsoft.ML;
+using EmotionML.Spectrogram;
 using Microsoft.ML.Data;
 
-namespace EmotionML.Spectrogram;
+namespace Microsoft.ML;
 
-/// <summary>Catalog entries of the spectrogram stages: <c>mlContext.Transforms.SpeechSpectrogram(...)</c> and <c>mlContext.Transforms.LogMelSpectrogram(...)</c>.</summary>
-public static class SpectrogramCatalog
+public static partial class EmotionCatalog
 {
     /// <summary>
     /// Speech spectrogram of 16 kHz audio (40 ms Hamming, 10 ms hop, FFT 1024, lowest 200 bins, log power), fixed to

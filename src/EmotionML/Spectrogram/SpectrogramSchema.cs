@@ -4,33 +4,27 @@ using Microsoft.ML.Data;
 
 namespace EmotionML.Spectrogram;
 
-/// <summary>Schema checks and the row mapper shared by the two spectrogram stages.</summary>
+/// <summary>Schema checks shared by the two spectrogram stages.</summary>
 internal static class SpectrogramSchema
 {
+    public const string Role = "audio";
     public const string Expected = "a vector of Single (mono audio samples, 16 kHz unless SampleRate says otherwise)";
 
     public static bool IsAudio(DataViewType type) => type is VectorDataViewType v && v.ItemType == NumberDataViewType.Single;
 
     /// <summary>Estimator-side check: the audio column exists and is a float vector. Returns the output shape.</summary>
-    public static SchemaShape OutputShape(SchemaShape inputSchema, string input, string output, string validFrames, string stage)
+    public static SchemaShape OutputShape(SchemaShape inputSchema, string input, OutputColumn output, string validFrames)
     {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        if (!inputSchema.TryFindColumn(input, out var column))
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"{stage}: input column '{input}' not found; expected {Expected}.");
-        if (column.Kind == SchemaShape.Column.VectorKind.Scalar || column.ItemType != NumberDataViewType.Single)
-        {
-            var kind = column.Kind == SchemaShape.Column.VectorKind.Scalar ? "scalar" : "vector";
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"{stage}: input column '{input}' is a {kind} of {column.ItemType}; expected {Expected}.");
-        }
-        var columns = inputSchema.ToDictionary(c => c.Name);
-        columns[output] = new SchemaShape.Column(output, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
-        columns[validFrames] = new SchemaShape.Column(validFrames, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32, false);
-        return new SchemaShape(columns.Values);
+        SchemaChecks.Require(inputSchema, input, Role, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Single, Expected);
+        return SchemaChecks.Add(inputSchema, [output, ValidFramesColumn(validFrames)]);
     }
+
+    /// <summary>The count of real (not padded) frames, Int32.</summary>
+    public static OutputColumn ValidFramesColumn(string name) => new(name, NumberDataViewType.Int32);
 }
 
 /// <summary>Binds a spectrogram stage to a schema: one float-vector input; a fixed-shape float-vector output and its count of real frames.</summary>
-internal sealed class AudioFeatureMapper : BoundMapper
+internal sealed class SpectrogramMapper : BoundMapper
 {
     private readonly int _input;
     private readonly Func<Func<float[], long, (float[] Values, int ValidFrames)>> _newComputer;
@@ -40,11 +34,11 @@ internal sealed class AudioFeatureMapper : BoundMapper
     /// <param name="output">The output column.</param>
     /// <param name="validFrames">The column of real frames (Int32).</param>
     /// <param name="newComputer">Makes a per-cursor function (audio, row) → output values and real frames (extractors are not thread-safe).</param>
-    public AudioFeatureMapper(DataViewSchema inputSchema, string inputName, OutputColumn output, string validFrames, Func<Func<float[], long, (float[] Values, int ValidFrames)>> newComputer)
+    public SpectrogramMapper(DataViewSchema inputSchema, string inputName, OutputColumn output, string validFrames, Func<Func<float[], long, (float[] Values, int ValidFrames)>> newComputer)
         : base(inputSchema)
     {
-        _input = FindInput(inputName, "audio", SpectrogramSchema.IsAudio, SpectrogramSchema.Expected);
-        Outputs = [output, new OutputColumn(validFrames, NumberDataViewType.Int32)];
+        _input = FindInput(inputName, SpectrogramSchema.Role, SpectrogramSchema.IsAudio, SpectrogramSchema.Expected);
+        Outputs = [output, SpectrogramSchema.ValidFramesColumn(validFrames)];
         Dependencies = [_input];
         _newComputer = newComputer;
     }

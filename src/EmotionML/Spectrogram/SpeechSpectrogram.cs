@@ -14,30 +14,21 @@ namespace EmotionML.Spectrogram;
 /// and writes a fixed-size power or log-power spectrogram [Frames, Bins] (default <c>Spectrogram</c>, 300 × 200).
 /// Needs no training. See <see cref="SpeechSpectrogramOptions"/> for the definition and the bad-input policy.
 /// </summary>
-public sealed class SpeechSpectrogramEstimator : IEstimator<SpeechSpectrogramTransformer>
+public sealed class SpeechSpectrogramEstimator : EmotionTrivialEstimator<SpeechSpectrogramTransformer>
 {
-    private readonly IHostEnvironment _env;
     private readonly SpeechSpectrogramOptions _options;
 
-    internal SpeechSpectrogramEstimator(IHostEnvironment env, SpeechSpectrogramOptions options)
+    internal SpeechSpectrogramEstimator(IHostEnvironment env, SpeechSpectrogramOptions options) : base(env, nameof(SpeechSpectrogramEstimator))
     {
-        _env = env ?? throw new ArgumentNullException(nameof(env));
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options.Clone();
     }
 
-    /// <summary>Checks the input schema and returns the transformer (nothing is learned).</summary>
-    public SpeechSpectrogramTransformer Fit(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(SchemaShape.Create(input.Schema));
-        return new SpeechSpectrogramTransformer(_env, _options);
-    }
+    private protected override SpeechSpectrogramTransformer CreateTransformer() => new(Env, _options);
 
-    /// <summary>The input schema plus the spectrogram column; throws if the audio column is missing or not a float vector.</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, _options.OutputColumnName, _options.ValidFramesColumnName, "SpeechSpectrogram");
+    private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
+        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, SpeechSpectrogramTransformer.OutputColumn(_options), _options.ValidFramesColumnName);
 }
 
 /// <summary>The speech spectrogram stage (see <see cref="SpeechSpectrogramOptions"/>); saves into ML.NET model zips.</summary>
@@ -58,15 +49,20 @@ public sealed class SpeechSpectrogramTransformer : EmotionTransformerBase
     public SpeechSpectrogramOptions Options => _options.Clone();
 
     /// <summary>The output column type: Single vector of dimensions [Frames, Bins].</summary>
-    public VectorDataViewType OutputType => new(NumberDataViewType.Single, _options.Frames, _options.Bins);
+    public VectorDataViewType OutputType => OutputTypeOf(_options);
 
+    private static VectorDataViewType OutputTypeOf(SpeechSpectrogramOptions o) => new(NumberDataViewType.Single, o.Frames, o.Bins);
+
+    internal static OutputColumn OutputColumn(SpeechSpectrogramOptions o) => new(o.OutputColumnName, OutputTypeOf(o));
+
+    // Versions: 0x00010001 first format; 0x00010002 enums by name (reads 0x00010001).
     private static VersionInfo GetVersionInfo()
-        => ModelFormat.Version("EMLSPECT", 0x00010001, LoaderSignature, typeof(SpeechSpectrogramTransformer));
+        => ModelFormat.Version("EMLSPECT", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(SpeechSpectrogramTransformer));
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema)
     {
         var o = _options;
-        return new AudioFeatureMapper(inputSchema, o.InputColumnName, new OutputColumn(o.OutputColumnName, OutputType), o.ValidFramesColumnName, () =>
+        return new SpectrogramMapper(inputSchema, o.InputColumnName, OutputColumn(o), o.ValidFramesColumnName, () =>
         {
             var extractor = new SpeechSpectrogramExtractor(o);
             return (audio, row) =>
@@ -77,6 +73,8 @@ public sealed class SpeechSpectrogramTransformer : EmotionTransformerBase
         });
     }
 
+    // *** Binary format ***
+    // string: SpeechSpectrogramOptions as JSON (enums by name)
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
@@ -84,17 +82,5 @@ public sealed class SpeechSpectrogramTransformer : EmotionTransformerBase
     }
 
     private static SpeechSpectrogramTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        ModelFormat.CheckVersion(ctx, GetVersionInfo(), nameof(SpeechSpectrogramTransformer));
-        var options = ModelFormat.ReadOptions<SpeechSpectrogramOptions>(ctx, nameof(SpeechSpectrogramTransformer));
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelFormatException($"Model component '{nameof(SpeechSpectrogramTransformer)}' has invalid options: {e.Message}", e);
-        }
-        return new SpeechSpectrogramTransformer(env, options);
-    }
+        => new(env, ModelFormat.LoadOptions<SpeechSpectrogramOptions>(ctx, GetVersionInfo(), "speech spectrogram", o => o.Validate()));
 }

@@ -1,8 +1,7 @@
 using EmotionML.VideoInput;
-using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
-namespace EmotionML;
+namespace Microsoft.ML;
 
 /// <summary>EmotionML's stages as <see cref="TransformsCatalog"/> extensions: <c>mlContext.Transforms.LoadVideo(...)</c> etc.</summary>
 public static partial class EmotionCatalog

@@ -69,8 +69,16 @@ public sealed class VideoInputOptions
     /// <summary>Output: 16 kHz mono audio, −1..1. Default "Audio".</summary>
     public string AudioColumnName { get; set; } = "Audio";
 
+    internal VideoInputOptions Clone() => (VideoInputOptions)MemberwiseClone();
+
     internal void Validate()
     {
+        if (!Enum.IsDefined(Sampling)) throw new ArgumentOutOfRangeException(nameof(Sampling), Sampling, "unknown frame sampling");
+        if (!Enum.IsDefined(MissingVideo)) throw new ArgumentOutOfRangeException(nameof(MissingVideo), MissingVideo, "unknown missing-stream policy");
+        if (!Enum.IsDefined(MissingAudio)) throw new ArgumentOutOfRangeException(nameof(MissingAudio), MissingAudio, "unknown missing-stream policy");
+        foreach (var (name, value) in new[] { (nameof(FramesColumnName), FramesColumnName), (nameof(FrameCountColumnName), FrameCountColumnName), (nameof(FrameWidthColumnName), FrameWidthColumnName),
+            (nameof(FrameHeightColumnName), FrameHeightColumnName), (nameof(FrameTimesColumnName), FrameTimesColumnName), (nameof(AudioColumnName), AudioColumnName) })
+            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{name} must name a column.", name);
         if (string.IsNullOrWhiteSpace(InputColumnName)) throw new ArgumentException("InputColumnName must be set.");
         if (FrameCount < 1) throw new ArgumentOutOfRangeException(nameof(FrameCount), FrameCount, "FrameCount must be at least 1.");
         if (Sampling == FrameSampling.Rate && !(FramesPerSecond > 0)) throw new ArgumentOutOfRangeException(nameof(FramesPerSecond), FramesPerSecond, "FramesPerSecond must be positive.");

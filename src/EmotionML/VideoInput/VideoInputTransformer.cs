@@ -15,29 +15,48 @@ namespace EmotionML.VideoInput;
 public sealed class VideoInputTransformer : EmotionTransformerBase
 {
     internal const string LoaderSignature = "EmotionMLVideoInput";
-    private const uint FormatVersion = 0x00010001;
+    internal const string InputRole = "clip path", InputExpected = "a scalar of String (the clip's path)";
+    private const string Stage = "video input";
+    private readonly VideoInputOptions _options;
 
     internal VideoInputTransformer(IHostEnvironment env, VideoInputOptions options) : base(env, nameof(VideoInputTransformer))
     {
         options.Validate();
-        Options = options;
+        _options = options.Clone();
     }
 
-    /// <summary>The options this stage runs with (a copy; changing it has no effect).</summary>
-    public VideoInputOptions Options { get; }
+    /// <summary>A copy of the options this stage runs with (changing it has no effect).</summary>
+    public VideoInputOptions Options => _options.Clone();
 
-    private static VersionInfo GetVersionInfo() => ModelFormat.Version("EMLVIDIN", FormatVersion, LoaderSignature, typeof(VideoInputTransformer));
+    // Versions: 0x00010001 first format; 0x00010002 enums by name (reads 0x00010001).
+    private static VersionInfo GetVersionInfo()
+        => ModelFormat.Version("EMLVIDIN", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(VideoInputTransformer));
 
     private static VideoInputTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        ModelFormat.CheckVersion(ctx, GetVersionInfo(), "video input");
-        return new VideoInputTransformer(env, ModelFormat.ReadOptions<VideoInputOptions>(ctx, "video input"));
-    }
+        => new(env, ModelFormat.LoadOptions<VideoInputOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate()));
 
+    // *** Binary format ***
+    // string: VideoInputOptions as JSON (enums by name)
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, Options);
+        ModelFormat.WriteOptions(ctx, _options);
+    }
+
+    internal static IReadOnlyList<OutputColumn> OutputColumns(VideoInputOptions o)
+    {
+        var outputs = new List<OutputColumn>();
+        if (o.DecodeVideo)
+        {
+            outputs.Add(new(o.FramesColumnName, new VectorDataViewType(NumberDataViewType.Byte)));
+            outputs.Add(new(o.FrameCountColumnName, NumberDataViewType.Int32));
+            outputs.Add(new(o.FrameWidthColumnName, NumberDataViewType.Int32));
+            outputs.Add(new(o.FrameHeightColumnName, NumberDataViewType.Int32));
+            outputs.Add(new(o.FrameTimesColumnName, new VectorDataViewType(NumberDataViewType.Single)));
+        }
+        if (o.DecodeAudio)
+            outputs.Add(new(o.AudioColumnName, new VectorDataViewType(NumberDataViewType.Single)));
+        return outputs;
     }
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
@@ -45,7 +64,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
     /// <summary>Decodes one clip outside any pipeline (same code path as the transformer).</summary>
     internal DecodedClip Decode(string path)
     {
-        var o = Options;
+        var o = _options;
         if (!o.DecodeVideo && MediaDecoder.TryDecodeAudioDirect(path, VideoInputOptions.AudioSampleRate) is { } direct)
         {
             // Audio only: one ffmpeg call, no probe (the probe runs only to explain a failure).
@@ -89,20 +108,9 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
         public Mapper(VideoInputTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var o = parent.Options;
-            _input = FindInput(o.InputColumnName, "clip path", t => t is TextDataViewType, "text");
-            var outputs = new List<OutputColumn>();
-            if (o.DecodeVideo)
-            {
-                outputs.Add(new(o.FramesColumnName, new VectorDataViewType(NumberDataViewType.Byte)));
-                outputs.Add(new(o.FrameCountColumnName, NumberDataViewType.Int32));
-                outputs.Add(new(o.FrameWidthColumnName, NumberDataViewType.Int32));
-                outputs.Add(new(o.FrameHeightColumnName, NumberDataViewType.Int32));
-                outputs.Add(new(o.FrameTimesColumnName, new VectorDataViewType(NumberDataViewType.Single)));
-            }
-            if (o.DecodeAudio)
-                outputs.Add(new(o.AudioColumnName, new VectorDataViewType(NumberDataViewType.Single)));
-            Outputs = outputs;
+            var o = parent._options;
+            _input = FindInput(o.InputColumnName, InputRole, t => t is TextDataViewType, InputExpected);
+            Outputs = OutputColumns(o);
         }
 
         public override IReadOnlyList<OutputColumn> Outputs { get; }
@@ -128,7 +136,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
             public override Delegate GetGetter(int outputIndex)
             {
                 var name = _m.Outputs[outputIndex].Name;
-                var o = _m._parent.Options;
+                var o = _m._parent._options;
                 if (o.DecodeVideo)
                 {
                     if (name == o.FramesColumnName) return Vector(() => (ReadOnlyMemory<byte>)_clip!.Frames.Pixels);

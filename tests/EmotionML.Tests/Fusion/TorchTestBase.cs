@@ -10,7 +10,7 @@ public abstract class TorchTestBase
 {
     protected TorchTestBase(long seed = 1234)
     {
-        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = "cpu", Seed = seed });
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = ExecutionDevice.Cpu, Seed = seed });
         torch.set_num_threads(1);
         torch.manual_seed(seed);
     }

@@ -25,7 +25,10 @@ internal static class ModelProcess
     public sealed record DumpResult(List<Dictionary<string, string>> Rows, List<string> Assemblies);
 
     /// <summary>Loads <paramref name="zip"/> in a fresh process, transforms the clips, returns per-column digests.</summary>
-    public static DumpResult DumpInNewProcess(string zip, params string[] clips)
+    public static DumpResult DumpInNewProcess(string zip, params string[] clips) => DumpInNewProcess(zip, new Dictionary<string, string>(), clips);
+
+    /// <summary>As <see cref="DumpInNewProcess(string, string[])"/>, with extra environment variables for the new process.</summary>
+    public static DumpResult DumpInNewProcess(string zip, IReadOnlyDictionary<string, string> environment, params string[] clips)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(ConsumerAppDll);
@@ -33,6 +36,7 @@ internal static class ModelProcess
         psi.ArgumentList.Add(zip);
         foreach (var c in clips) psi.ArgumentList.Add(c);
         psi.Environment["EMOTIONML_SHARED"] = "/nonexistent-so-models-must-come-from-the-zip";
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();

@@ -21,18 +21,18 @@ public sealed class TorchRuntimeTests
     public void CudaWithoutCudaThrowsOrFallsBack()
     {
         TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
-        var e = Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice("cuda:0", fallbackToCpu: false));
+        var e = Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 0, fallbackToCpu: false));
         Assert.Contains(TorchRuntime.LibTorchDirVariable, e.Message);
-        Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice("cuda", fallbackToCpu: true).type);
-        Assert.Equal(DeviceType.CPU, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = "cuda", FallbackToCpu = true }).type);
-        Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice("gpu", fallbackToCpu: true));
+        Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 0, fallbackToCpu: true).type);
+        Assert.Equal(DeviceType.CPU, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = ExecutionDevice.Cuda, FallbackToCpu = true }).type);
+        Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice((ExecutionDevice)7, 0, fallbackToCpu: true));
     }
 
     [TorchCudaFact]
     public void CudaIsChosenWhereItIsPresent()
     {
-        Assert.Equal(DeviceType.CUDA, TorchRuntime.ResolveDevice("cuda", fallbackToCpu: false).type);
-        Assert.Equal(DeviceType.CUDA, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = "cuda" }).type);
+        Assert.Equal(DeviceType.CUDA, TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 0, fallbackToCpu: false).type);
+        Assert.Equal(DeviceType.CUDA, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = ExecutionDevice.Cuda }).type);
         TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
     }
 

@@ -1,0 +1,58 @@
+using EmotionML.Core;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EmotionML;
+
+/// <summary>Loads saved EmotionML model zips with this machine's deployment settings.</summary>
+/// <example>
+/// <code>
+/// var mlContext = new MLContext();
+/// var model = EmotionModel.Load(mlContext, "model.zip",
+///     new EmotionDeploymentOptions { Execution = { Device = ExecutionDevice.Cuda, IntraOpThreads = 4 } });
+/// var predictions = model.Transform(clips);
+/// </code>
+/// </example>
+public static class EmotionModel
+{
+    /// <summary>
+    /// Loads a model zip (as <c>mlContext.Model.Load</c> does) and runs every EmotionML stage in it with
+    /// <paramref name="deployment"/> (null: CPU, no feature cache).
+    /// </summary>
+    /// <exception cref="ModelFormatException">The zip was written by a format version this build does not read, or is incomplete.</exception>
+    public static ITransformer Load(MLContext mlContext, string path, EmotionDeploymentOptions? deployment = null)
+        => Load(mlContext, path, out _, deployment);
+
+    /// <summary>Loads a model zip with <paramref name="deployment"/>; <paramref name="inputSchema"/> is the schema it was saved with.</summary>
+    public static ITransformer Load(MLContext mlContext, string path, out DataViewSchema inputSchema, EmotionDeploymentOptions? deployment = null)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(path);
+        var checkedDeployment = Checked(deployment);
+        return WithDeployment(mlContext.Model.Load(path, out inputSchema), checkedDeployment);
+    }
+
+    /// <summary>Loads a model from a stream with <paramref name="deployment"/>.</summary>
+    public static ITransformer Load(MLContext mlContext, Stream stream, out DataViewSchema inputSchema, EmotionDeploymentOptions? deployment = null)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(stream);
+        var checkedDeployment = Checked(deployment);
+        return WithDeployment(mlContext.Model.Load(stream, out inputSchema), checkedDeployment);
+    }
+
+    private static EmotionDeploymentOptions Checked(EmotionDeploymentOptions? deployment)
+    {
+        var copy = (deployment ?? new EmotionDeploymentOptions()).Clone();
+        copy.Validate();
+        return copy;
+    }
+
+    /// <summary>The same model with every EmotionML stage (also inside nested chains) set to <paramref name="deployment"/>.</summary>
+    internal static ITransformer WithDeployment(ITransformer model, EmotionDeploymentOptions deployment) => model switch
+    {
+        EmotionTransformerBase stage => stage.WithDeployment(deployment),
+        TransformerChain<ITransformer> chain => new TransformerChain<ITransformer>(chain.Select(t => WithDeployment(t, deployment)).ToArray()),
+        _ => model,
+    };
+}
