@@ -4,7 +4,10 @@
 # Installs what is missing (idempotent; Debian 12, as root or with sudo):
 #  - apt: jupyter-nbconvert python3-nbclient jupyter-client jupyter-core, fonts-dejavu-core (plot text)
 #  - dotnet tool Microsoft.dotnet-interactive (pinned) and its Jupyter kernels
-#  - a Release build of src/EmotionML.Experiments (with EmotionML and EmotionML.Training) when missing or older than the sources (the notebooks #r its DLLs)
+#  - a Release build of src/EmotionML.Experiments (with EmotionML and EmotionML.Training) when missing or older than the
+#    sources (notebooks that #r its DLLs)
+#  - the local package feed artifacts/packages (scripts/pack.sh --no-tool) when missing or older than the sources
+#    (notebooks that load the library with #r "nuget: EmotionML, ..."; notebooks/nuget.config lists the feed)
 #  - the NuGet-cache copy of TorchSharp's native library patched for Debian 12 (scripts/setup.sh)
 # Environment: NOTEBOOK_TIMEOUT (seconds per cell, default 600); EMOTIONML_NOTEBOOK_OUT (where the notebooks write
 # their plot PNGs; default a temp folder); executed notebooks go to a temp folder that is printed.
@@ -50,6 +53,17 @@ else
   lib="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so"
   if [ -f "$tools" ] && [ -f "$lib" ]; then dotnet "$tools" weaken-glibcxx "$lib" >/dev/null || fail "patching $lib failed"
   else bash scripts/setup.sh >/dev/null || fail "scripts/setup.sh failed"; fi
+fi
+
+# 3b. The local feed the "#r nuget: EmotionML" notebooks restore from (pack.sh also drops stale copies from the NuGet cache).
+version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -n 1)
+feed_pkg=artifacts/packages/EmotionML.$version.nupkg
+mkdir -p artifacts/packages   # notebooks/nuget.config lists it; NuGet fails on a missing local source
+if grep -lq '#r \\"nuget: EmotionML, ' notebooks/*.ipynb 2>/dev/null; then
+  for p in EmotionML EmotionML.Training EmotionML.Models; do [ -f "artifacts/packages/$p.$version.nupkg" ] || rm -f "$feed_pkg"; done
+  if [ ! -f "$feed_pkg" ] || [ -n "$(find src/EmotionML src/EmotionML.Training packaging Directory.Build.props Directory.Build.targets Directory.Packages.props \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' -o -name '*.md' \) -newer "$feed_pkg" -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null | head -n 1)" ]; then
+    bash scripts/pack.sh --no-tool >/dev/null || fail "scripts/pack.sh --no-tool failed"
+  fi
 fi
 
 # 4. Execute.

@@ -126,7 +126,7 @@ internal sealed class GlobalOptions
     {
         var o = new Option<string>("--device")
         {
-            Description = "Where ONNX graphs run: cpu or cuda (cuda needs a build with -p:EmlOnnxRuntime=Gpu and CUDA 13; otherwise it falls back to the CPU with a warning). Default cpu.",
+            Description = "Where ONNX graphs run: cpu or cuda (cuda needs ONNX Runtime's GPU package — in the repository a build with -p:EmlOnnxRuntime=Gpu; the installed tool has the CPU one — and CUDA 13; otherwise it falls back to the CPU with a warning). Default cpu.",
             Recursive = true,
             DefaultValueFactory = _ => "cpu",
         };

@@ -24,6 +24,14 @@ public enum MediaProblem
     NoAudio,
     /// <summary>ffmpeg/ffprobe could not be started.</summary>
     DecoderUnavailable,
+    /// <summary>The path is not a local regular file: a URL or protocol prefix (<c>http:</c>, <c>concat:</c>, <c>file:</c>...), or a directory.</summary>
+    NotAFile,
+    /// <summary>The file is a format EmotionML does not accept, such as a playlist (HLS) or a concat list that would make ffmpeg read other files.</summary>
+    UnsupportedFormat,
+    /// <summary>The file exceeds a limit of the input stage (file size, duration or frame size), checked before decoding.</summary>
+    TooLarge,
+    /// <summary>ffmpeg/ffprobe did not finish within the input stage's time limit and was killed.</summary>
+    TimedOut,
 }
 
 /// <summary>A media file could not be used. <see cref="Path"/> names it; <see cref="Problem"/> says why.</summary>
@@ -52,6 +60,10 @@ public sealed class MediaFileException : EmotionMLException
         MediaProblem.NoVideo => "no video stream",
         MediaProblem.NoAudio => "no audio stream",
         MediaProblem.DecoderUnavailable => "ffmpeg/ffprobe not found on PATH (install the 'ffmpeg' package)",
+        MediaProblem.NotAFile => "not a local regular file (URLs, protocol prefixes and directories are refused)",
+        MediaProblem.UnsupportedFormat => "media format not accepted",
+        MediaProblem.TooLarge => "media file exceeds a limit of the input stage",
+        MediaProblem.TimedOut => "decoding did not finish in time (ffmpeg was stopped)",
         _ => p.ToString(),
     };
 }
@@ -60,10 +72,24 @@ public sealed class MediaFileException : EmotionMLException
 public sealed class ModelFileException : EmotionMLException
 {
     /// <summary>Creates the exception.</summary>
-    public ModelFileException(string path, string message) : base($"{path}: {message}") => Path = path;
+    public ModelFileException(string path, string message) : base($"{path}: {message}")
+    {
+        Path = path;
+        Searched = [path];
+    }
 
-    /// <summary>The model file.</summary>
+    /// <summary>Creates the exception for a file looked for in several places (<paramref name="searched"/>, in order).</summary>
+    public ModelFileException(string path, string message, IReadOnlyList<string> searched) : base($"{path}: {message}")
+    {
+        Path = path;
+        Searched = searched;
+    }
+
+    /// <summary>The model file (for a file not found anywhere, its path relative to a models folder).</summary>
     public string Path { get; }
+
+    /// <summary>Every path that was tried, in the order they were tried.</summary>
+    public IReadOnlyList<string> Searched { get; }
 }
 
 /// <summary>A saved EmotionML model (zip) cannot be read by this build: written by another format version, or incomplete.</summary>

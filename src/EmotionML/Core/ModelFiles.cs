@@ -35,6 +35,51 @@ public static class ModelFiles
     /// <summary>Every known model.</summary>
     public static IReadOnlyList<KnownModel> All { get; } = [YuNet, FerDenseNet121, MobileFaceNet, MiniXception];
 
+    /// <summary>The environment variable naming a models folder (laid out like the EmotionML.Models package's <c>models/</c>).</summary>
+    public const string ModelsVariable = "EMOTIONML_MODELS";
+
+    /// <summary>One place <see cref="Find"/> looks for a model file.</summary>
+    /// <param name="Path">The full path tried, or null when the place is not configured (an unset environment variable).</param>
+    /// <param name="Place">What the place is, for the error message.</param>
+    internal sealed record Candidate(string? Path, string Place);
+
+    /// <summary>
+    /// Where a pretrained model file is looked for, in order: the explicit path (alone, when given); the
+    /// <c>models/</c> folder next to the application (what the EmotionML.Models package copies to the output); the folder
+    /// named by <c>EMOTIONML_MODELS</c>; the shared folder's <c>models/</c> (<see cref="SharedPaths.Root"/>).
+    /// </summary>
+    internal static IReadOnlyList<Candidate> Candidates(KnownModel model, string? explicitPath, string appDirectory, string? modelsFolder, string sharedRoot)
+    {
+        if (explicitPath != null) return [new(Path.GetFullPath(explicitPath), "the path given in the options")];
+        return
+        [
+            new(Path.GetFullPath(Path.Combine(appDirectory, model.RelativePath)), "next to the application (the EmotionML.Models package puts it there)"),
+            new(string.IsNullOrWhiteSpace(modelsFolder) ? null : Path.GetFullPath(Path.Combine(modelsFolder, model.FileInModelsFolder)), $"the {ModelsVariable} folder"),
+            new(Path.GetFullPath(Path.Combine(sharedRoot, model.RelativePath)), "the shared folder (EMOTIONML_SHARED, or ../shared next to the working folder or the application)"),
+        ];
+    }
+
+    /// <summary>
+    /// Finds <paramref name="model"/> (see <see cref="Candidates"/>), checks its sha256 and returns its full path. Throws one
+    /// <see cref="ModelFileException"/> that lists every place tried and how to get the file when it is nowhere, or when
+    /// the first file found is not the expected one.
+    /// </summary>
+    internal static string Find(KnownModel model, string? explicitPath, string appDirectory, string? modelsFolder, string sharedRoot)
+    {
+        var candidates = Candidates(model, explicitPath, appDirectory, modelsFolder, sharedRoot);
+        foreach (var c in candidates)
+            if (c.Path != null && File.Exists(c.Path)) return Verify(c.Path, model.Sha256, model.Name);
+        var searched = candidates.Where(c => c.Path != null).Select(c => c.Path!).ToList();
+        var lines = string.Join("\n", candidates.Select((c, i) => $"  {i + 1}. {c.Path ?? "(not set)"} — {c.Place}"));
+        var howTo = explicitPath != null
+            ? "Check the path in the options, or leave it null to use the default locations."
+            : $"Get it: add the EmotionML.Models package to the application (dotnet add package EmotionML.Models), or set {ModelsVariable} to a folder " +
+              $"that holds {model.FileInModelsFolder}, or set EMOTIONML_SHARED to a folder that holds {model.RelativePath}, or give its path in the stage's options.";
+        throw new ModelFileException(explicitPath != null ? Path.GetFullPath(explicitPath) : model.RelativePath,
+            $"{model.Name} model file not found (sha256 {model.Sha256}). Looked in:\n{lines}\n{howTo} models/manifest.json (`emotionml models`) says where each file comes from.",
+            searched);
+    }
+
     /// <summary>
     /// Checks that <paramref name="path"/> exists and has the expected sha256 (cached per path, size and time),
     /// throwing <see cref="ModelFileException"/> that says what to do otherwise. Returns the full path.
@@ -43,7 +88,7 @@ public static class ModelFiles
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
-            throw new ModelFileException(full, $"{what} model file not found. Point the option (or EMOTIONML_SHARED) at the folder that holds it; models/manifest.json lists where each file comes from.");
+            throw new ModelFileException(full, $"{what} model file not found. Point the option (or EMOTIONML_MODELS, or EMOTIONML_SHARED) at the folder that holds it; models/manifest.json lists where each file comes from.");
         var info = new FileInfo(full);
         var key = $"{full}|{info.Length}|{info.LastWriteTimeUtc.Ticks}";
         if (Verified.TryGetValue(key, out var known) && known == expectedSha256) return full;
@@ -57,12 +102,21 @@ public static class ModelFiles
     }
 }
 
-/// <summary>A pretrained model: a name, its path under the shared root, and its sha256.</summary>
+/// <summary>A pretrained model: a name, its path under a shared root (<c>models/…</c>), and its sha256.</summary>
 public sealed record KnownModel(string Name, string RelativePath, string Sha256)
 {
-    /// <summary>The default location, under <see cref="SharedPaths.Root"/>.</summary>
+    /// <summary>Its location in the shared folder, under <see cref="SharedPaths.Root"/> (one of the places <see cref="Resolve"/> tries).</summary>
     public string DefaultPath => SharedPaths.Combine(RelativePath);
 
-    /// <summary>Verifies <paramref name="path"/> (or the default path) and returns its full path.</summary>
-    public string Resolve(string? path = null) => ModelFiles.Verify(path ?? DefaultPath, Sha256, Name);
+    /// <summary>Its path inside a models folder (the EmotionML.Models package's <c>models/</c>, <c>EMOTIONML_MODELS</c>): <see cref="RelativePath"/> without <c>models/</c>.</summary>
+    public string FileInModelsFolder => RelativePath.StartsWith("models/", StringComparison.Ordinal) ? RelativePath["models/".Length..] : RelativePath;
+
+    /// <summary>
+    /// The verified full path of this model: <paramref name="path"/> when given, otherwise the first that exists of
+    /// <c>models/</c> next to the application (the EmotionML.Models package), the <c>EMOTIONML_MODELS</c> folder and the
+    /// shared folder. Its sha256 is checked wherever it is found.
+    /// </summary>
+    /// <exception cref="ModelFileException">Not found (the message lists every place tried and how to get the file), or not the expected file.</exception>
+    public string Resolve(string? path = null)
+        => ModelFiles.Find(this, path, AppContext.BaseDirectory, Environment.GetEnvironmentVariable(ModelFiles.ModelsVariable), SharedPaths.Root);
 }

@@ -11,7 +11,7 @@ public enum ExecutionDevice
 {
     /// <summary>ONNX Runtime's CPU provider.</summary>
     Cpu,
-    /// <summary>NVIDIA CUDA: ONNX Runtime's CUDA provider (needs the GPU ONNX Runtime package and CUDA 13), or libtorch's CUDA device.</summary>
+    /// <summary>NVIDIA CUDA: ONNX Runtime's CUDA provider (needs the application to reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime — in this repository, a build with <c>-p:EmlOnnxRuntime=Gpu</c> — and CUDA 13), or libtorch's CUDA device.</summary>
     Cuda,
 }
 
@@ -80,7 +80,7 @@ internal sealed class OnnxRunner : IDisposable
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
                 if (!options.FallbackToCpu)
-                    throw new EmotionMLException($"{what}: the CUDA execution provider is not available ({FirstLine(e.Message)}). Build with -p:EmlOnnxRuntime=Gpu on a machine with CUDA 13, or use Device=Cpu.", e);
+                    throw new EmotionMLException($"{what}: the CUDA execution provider is not available ({FirstLine(e.Message)}). Reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime in the application (in the EmotionML repository: build with -p:EmlOnnxRuntime=Gpu) on a machine with CUDA 13, or use Device=Cpu.", e);
                 var warning = $"{what}: CUDA execution provider unavailable ({FirstLine(e.Message)}); running on CPU.";
                 if (options.Warning != null) options.Warning(warning);
                 else System.Diagnostics.Trace.TraceWarning(warning);

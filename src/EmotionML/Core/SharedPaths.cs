@@ -1,7 +1,8 @@
 namespace EmotionML;
 
 /// <summary>
-/// Where EmotionML finds the pretrained models and data it reads by path. The root defaults to <c>../shared</c>
+/// The shared folder: where EmotionML finds the data it reads by path, and the last place it looks for pretrained models
+/// (after the application's own <c>models/</c> folder and <c>EMOTIONML_MODELS</c>; see <see cref="KnownModel.Resolve"/>). The root defaults to <c>../shared</c>
 /// (relative to the working directory, then to each parent folder of the running program), and can be set with the
 /// <c>EMOTIONML_SHARED</c> environment variable or <see cref="Root"/>.
 /// </summary>

@@ -15,8 +15,9 @@ public sealed class FaceAlignmentOptions
     public int MaxFrames { get; set; } = 16;
 
     /// <summary>
-    /// YuNet ONNX file; null uses <c>models/yunet/face_detection_yunet_2023mar.onnx</c> under <see cref="SharedPaths.Root"/>.
-    /// Its sha256 is checked. Read when fitting; the model zip stores the detector's bytes, not this path.
+    /// YuNet ONNX file; null finds <c>models/yunet/face_detection_yunet_2023mar.onnx</c> as <see cref="KnownModel.Resolve"/>
+    /// does (next to the application, <c>EMOTIONML_MODELS</c>, the shared folder). Its sha256 is checked. Read when
+    /// fitting; the model zip stores the detector's bytes, not this path.
     /// </summary>
     [JsonIgnore]
     public string? DetectorModelPath { get; set; }

@@ -12,7 +12,7 @@ public sealed class FaceFeatureOptions
     /// <summary>The backbone CNN. Default <see cref="FaceBackboneKind.FerDenseNet121"/> (1024-d).</summary>
     public FaceBackboneKind Backbone { get; set; } = FaceBackboneKind.FerDenseNet121;
 
-    /// <summary>ONNX file of <see cref="Backbone"/>; null uses its default path under <see cref="SharedPaths.Root"/>. Its sha256 is checked.</summary>
+    /// <summary>ONNX file of <see cref="Backbone"/>; null finds the default file as <see cref="KnownModel.Resolve"/> does (next to the application, <c>EMOTIONML_MODELS</c>, the shared folder). Its sha256 is checked.</summary>
     [JsonIgnore]
     public string? ModelPath { get; set; }
 

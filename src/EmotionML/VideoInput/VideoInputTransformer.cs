@@ -28,9 +28,13 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
     /// <summary>A copy of the options this stage runs with (changing it has no effect).</summary>
     public VideoInputOptions Options => _options.Clone();
 
-    // Versions: 0x00010001 first format; 0x00010002 enums by name (reads 0x00010001).
+    // Versions: 0x00010001 first format; 0x00010002 enums by name (reads 0x00010001); 0x00010003 adds OnError,
+    // DecodeErrorColumnName, ProcessTimeout and the Max* limits (absent in older zips: the defaults; a 0x00010002 build
+    // reads a 0x00010003 zip and ignores them).
+    private const uint V3 = 0x00010003;
+
     private static VersionInfo GetVersionInfo()
-        => ModelFormat.Version("EMLVIDIN", ModelFormat.V2, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(VideoInputTransformer));
+        => ModelFormat.Version("EMLVIDIN", V3, ModelFormat.V2, ModelFormat.V1, LoaderSignature, typeof(VideoInputTransformer));
 
     private static VideoInputTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
         => new(env, ModelFormat.LoadOptions<VideoInputOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate()));
@@ -56,22 +60,26 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
         }
         if (o.DecodeAudio)
             outputs.Add(new(o.AudioColumnName, new VectorDataViewType(NumberDataViewType.Single)));
+        if (o.OnError == DecodeErrorPolicy.Skip)
+            outputs.Add(new(o.DecodeErrorColumnName, TextDataViewType.Instance));
         return outputs;
     }
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
 
-    /// <summary>Decodes one clip outside any pipeline (same code path as the transformer).</summary>
-    internal DecodedClip Decode(string path)
+    /// <summary>
+    /// Decodes one clip outside any pipeline (same code path as the transformer): one ffprobe and one ffmpeg run.
+    /// Throws <see cref="MediaFileException"/> whatever <see cref="VideoInputOptions.OnError"/> says.
+    /// </summary>
+    internal DecodedClip Decode(string path, CancellationToken cancellation = default) => Decode(path, new MediaDecoder(_options), cancellation);
+
+    internal DecodedClip Decode(string path, MediaDecoder decoder, CancellationToken cancellation = default)
     {
         var o = _options;
-        if (!o.DecodeVideo && MediaDecoder.TryDecodeAudioDirect(path, VideoInputOptions.AudioSampleRate) is { } direct)
-        {
-            // Audio only: one ffmpeg call, no probe (the probe runs only to explain a failure).
-            return new DecodedClip(new([], 0, 0, 0, []), direct, new MediaInfo(false, 0, 0, 0, 0, 0, true, VideoInputOptions.AudioSampleRate, 1, direct.Length / (double)VideoInputOptions.AudioSampleRate));
-        }
-        var info = MediaDecoder.Probe(path);
-        DecodedFrames frames = new([], 0, 0, 0, []);
+        var full = decoder.CheckFile(path);
+        var info = decoder.Probe(path, full, cancellation);
+        decoder.CheckLimits(path, info);
+        IReadOnlyList<int>? indices = null;
         if (o.DecodeVideo)
         {
             if (!info.HasVideo)
@@ -80,22 +88,36 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
             }
             else
             {
-                frames = MediaDecoder.DecodeFrames(path, info, o.SelectFrames(info.FrameCountEstimate, info.FrameRate), o.MaxFrameSide);
+                indices = o.SelectFrames(info.FrameCountEstimate, info.FrameRate);
+                if (indices.Count == 0)
+                    throw new MediaFileException(path, MediaProblem.UnsupportedFormat, "the video stream states neither a frame count nor a duration (remux it, e.g. ffmpeg -i in -c copy out.mp4)");
             }
         }
-        float[] audio = [];
-        if (o.DecodeAudio)
-        {
-            if (!info.HasAudio)
-            {
-                if (o.MissingAudio == MissingStreamPolicy.Throw) throw new MediaFileException(path, MediaProblem.NoAudio, "set MissingAudio = Empty to accept silent clips");
-            }
-            else
-            {
-                audio = MediaDecoder.DecodeAudio(path, info, VideoInputOptions.AudioSampleRate);
-            }
-        }
+        var decodeAudio = o.DecodeAudio && info.HasAudio;
+        if (o.DecodeAudio && !info.HasAudio && o.MissingAudio == MissingStreamPolicy.Throw)
+            throw new MediaFileException(path, MediaProblem.NoAudio, "set MissingAudio = Empty to accept silent clips");
+        var (frames, audio) = decoder.Decode(path, full, info, indices, decodeAudio, cancellation);
+        // An audio stream that holds no samples (and states none) is no audio.
+        if (decodeAudio && audio.Length == 0 && o.MissingAudio == MissingStreamPolicy.Throw)
+            throw new MediaFileException(path, MediaProblem.NoAudio, "the audio stream holds no samples; set MissingAudio = Empty to accept silent clips");
         return new DecodedClip(frames, audio, info);
+    }
+
+    /// <summary>Decodes a row's clip under <see cref="VideoInputOptions.OnError"/>: on Skip, a failure gives an empty clip and a logged warning.</summary>
+    private DecodedClip DecodeRow(string path, out string error)
+    {
+        error = "";
+        if (_options.OnError == DecodeErrorPolicy.Throw) return Decode(path);
+        try
+        {
+            return Decode(path);
+        }
+        catch (MediaFileException e) when (e.Problem != MediaProblem.DecoderUnavailable)
+        {
+            error = $"{e.Problem}: {e.Message}";
+            StageLog.Warning(Host, $"Skipped clip {e.Message} [{e.Problem}]");
+            return new DecodedClip(DecodedFrames.None, [], new MediaInfo(false, 0, 0, 0, 0, 0, false, 0, 0, 0));
+        }
     }
 
     internal sealed record DecodedClip(DecodedFrames Frames, float[] Audio, MediaInfo Info);
@@ -124,6 +146,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
             private readonly Mapper _m;
             private readonly ValueGetter<ReadOnlyMemory<char>> _path;
             private DecodedClip? _clip;
+            private string _error = "";
 
             public State(Mapper m, DataViewRow input) : base(input)
             {
@@ -131,7 +154,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
                 _path = InputGetter<ReadOnlyMemory<char>>(input, m._input);
             }
 
-            protected override void Compute() => _clip = _m._parent.Decode(Getters.ReadText(_path));
+            protected override void Compute() => _clip = _m._parent.DecodeRow(Getters.ReadText(_path), out _error);
 
             public override Delegate GetGetter(int outputIndex)
             {
@@ -145,6 +168,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
                     if (name == o.FrameHeightColumnName) return Scalar(() => _clip!.Frames.Height);
                     if (name == o.FrameTimesColumnName) return Vector(() => (ReadOnlyMemory<float>)_clip!.Frames.Times);
                 }
+                if (o.OnError == DecodeErrorPolicy.Skip && name == o.DecodeErrorColumnName) return Scalar(() => _error.AsMemory());
                 return Vector(() => (ReadOnlyMemory<float>)_clip!.Audio);
             }
         }

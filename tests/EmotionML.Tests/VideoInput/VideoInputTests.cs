@@ -11,6 +11,8 @@ public sealed class VideoInputTests
 
     private sealed class Clip { public string VideoPath { get; set; } = ""; }
 
+    private sealed class DecodeResult { public string DecodeError { get; set; } = ""; }
+
     private (int Count, int W, int H, float[] Times, float[] Audio, byte[] Frames) Decode(string path, VideoInputOptions? options = null)
     {
         var data = _ml.Data.LoadFromEnumerable([new Clip { VideoPath = path }]);
@@ -46,6 +48,150 @@ public sealed class VideoInputTests
         Assert.True(audio.Max(Math.Abs) > 0.01, "audio is not silent");
         // Frames are real pictures: not constant.
         Assert.True(frames.Distinct().Count() > 50);
+    }
+
+    [Theory]
+    [MemberData(nameof(RealClips))]
+    public void OneRunGivesTheFramesTimesAndAudioOfSeparatePlainDecodes(string path)
+    {
+        var options = new VideoInputOptions { MaxFrameSide = 240 };
+        var clip = new VideoInputTransformer(_ml, options).Decode(path);
+        var indices = options.SelectFrames(clip.Info.FrameCountEstimate, clip.Info.FrameRate);
+        Assert.Equal(indices.Count, clip.Frames.Count);
+        // Frames: byte-identical to a separate ffmpeg run that decodes the same frames the old way (select to the end).
+        Assert.Equal(MediaTools.ReferenceFrames(path, indices, clip.Frames.Width, clip.Frames.Height), clip.Frames.Pixels);
+        // Times: the sampled frames' presentation times as ffprobe lists them.
+        var pts = MediaTools.FrameTimes(path);
+        Assert.Equal(indices.Select(i => pts[i] - pts[0]).ToArray(), clip.Frames.Times.Select(t => (double)t).ToArray(), (a, b) => Math.Abs(a - b) < 1e-3);
+        // Audio: sample-identical to a separate audio-only run.
+        Assert.Equal(MediaTools.ReferenceAudio(path), clip.Audio);
+    }
+
+    [Fact]
+    public void OneProbeAndOneFfmpegRunPerClipAndVideoDecodingStopsAfterTheLastSampledFrame()
+    {
+        var dir = TestData.TempDir("one-run");
+        var clip = MediaTools.Make(Path.Combine(dir, "long.mp4"), "-f", "lavfi", "-i", "testsrc=size=96x72:rate=10", "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=16000",
+            "-t", "30", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-c:a", "aac");
+        var calls = Path.Combine(dir, "calls.log");
+        var log = Path.Combine(dir, "ffmpeg-stderr.log");
+        // Stand-ins that record each run and raise ffmpeg's log level to 'verbose', which reports frames decoded per input stream.
+        var probe = MediaTools.Script(Path.Combine(dir, "probe.sh"), $"echo ffprobe >> '{calls}'\nexec ffprobe \"$@\"");
+        var ffmpeg = MediaTools.Script(Path.Combine(dir, "ffmpeg.sh"),
+            $"echo ffmpeg >> '{calls}'\nfor a in \"$@\"; do if [ \"$a\" = level+info ]; then set -- \"$@\" level+verbose; else set -- \"$@\" \"$a\"; fi; shift; done\nexec ffmpeg \"$@\" 2>> '{log}'");
+        var options = new VideoInputOptions { FrameCount = 3 };
+        var stage = new VideoInputTransformer(_ml, options);
+        var decoder = new MediaDecoder(options) { Ffmpeg = ffmpeg, Ffprobe = probe };
+        var full = decoder.CheckFile(clip);
+        var info = decoder.Probe(clip, full);
+        var (frames, audio) = decoder.Decode(clip, full, info, [0, 5, 10], decodeAudio: true);
+        Assert.Equal(3, frames.Count);
+        Assert.InRange(audio.Length / 16000.0, 29.9, 30.1);
+        var decoded = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(log), @"Input stream #(\d):\d \((video|audio)\): \d+ packets read \(\d+ bytes\); (\d+) frames decoded")
+            .ToDictionary(m => (m.Groups[1].Value, m.Groups[2].Value), m => int.Parse(m.Groups[3].Value));
+        // 300 frames in the clip; the video input stops a few frames (decoder threads, queue) after frame 10.
+        Assert.InRange(decoded[("0", "video")], 11, 40);
+        Assert.False(decoded.ContainsKey(("1", "video")), "the audio input decodes no video");
+        Assert.False(decoded.ContainsKey(("0", "audio")), "the video input decodes no audio");
+
+        File.WriteAllText(calls, "");
+        var whole = stage.Decode(clip, decoder);
+        Assert.Equal(["ffprobe", "ffmpeg"], File.ReadAllLines(calls));
+        Assert.Equal(3, whole.Frames.Count);
+    }
+
+    [Fact]
+    public void OnErrorSkipKeepsTheGoodRowsAndLogsTheBadFile()
+    {
+        var dir = TestData.TempDir("skip");
+        var broken = Path.Combine(dir, "broken {1}.mp4");
+        var source = File.ReadAllBytes(TestData.Javanese("01-01-01_01.mp4"));
+        File.WriteAllBytes(broken, source.AsSpan(0, source.Length / 2).ToArray());
+        string good1 = TestData.Javanese("01-01-01_01.mp4"), good2 = TestData.Javanese("03-02-04_01.mp4");
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        var data = ml.Data.LoadFromEnumerable(new[] { good1, broken, good2 }.Select(p => new Clip { VideoPath = p }));
+        var options = new VideoInputOptions { FrameCount = 4, MaxFrameSide = 160, OnError = DecodeErrorPolicy.Skip };
+        var output = ml.Transforms.LoadVideo(options).Fit(data).Transform(data);
+
+        // One pass over the rows (each pass decodes again, and warns again).
+        var counts = new List<int>();
+        var frames = new List<byte[]>();
+        var audio = new List<float[]>();
+        var errors = new List<string>();
+        using (var cursor = output.GetRowCursor(output.Schema))
+        {
+            var count = cursor.GetGetter<int>(output.Schema["FrameCount"]);
+            var pixels = cursor.GetGetter<VBuffer<byte>>(output.Schema["Frames"]);
+            var samples = cursor.GetGetter<VBuffer<float>>(output.Schema["Audio"]);
+            var error = cursor.GetGetter<ReadOnlyMemory<char>>(output.Schema["DecodeError"]);
+            while (cursor.MoveNext())
+            {
+                int c = 0;
+                VBuffer<byte> p = default;
+                VBuffer<float> a = default;
+                ReadOnlyMemory<char> t = default;
+                count(ref c);
+                pixels(ref p);
+                samples(ref a);
+                error(ref t);
+                counts.Add(c);
+                frames.Add(p.DenseValues().ToArray());
+                audio.Add(a.DenseValues().ToArray());
+                errors.Add(t.ToString());
+            }
+        }
+        Assert.Equal(3, counts.Count);
+        var alone = new VideoInputTransformer(ml, new VideoInputOptions { FrameCount = 4, MaxFrameSide = 160 });
+        foreach (var (row, path) in new[] { (0, good1), (2, good2) })
+        {
+            var expected = alone.Decode(path);
+            Assert.Equal(4, counts[row]);
+            Assert.Equal(expected.Frames.Pixels, frames[row]);
+            Assert.Equal(expected.Audio, audio[row]);
+            Assert.Equal("", errors[row]);
+        }
+        Assert.Equal(0, counts[1]);
+        Assert.Empty(frames[1]);
+        Assert.Empty(audio[1]);
+        Assert.StartsWith($"Corrupt: {broken}: media file is truncated or damaged", errors[1]);
+        var warning = Assert.Single(warnings, w => w.Contains("Skipped clip"));
+        Assert.Contains(broken, warning);
+        Assert.Contains("[Corrupt]", warning);
+
+        // The documented way to leave the skipped rows out.
+        var good = ml.Data.FilterByCustomPredicate<DecodeResult>(output, r => r.DecodeError.Length > 0);
+        Assert.Equal([good1, good2], good.GetColumn<string>("VideoPath").ToArray());
+
+        // The default still stops at the bad row, with the typed error.
+        var strict = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = 4, MaxFrameSide = 160 }).Fit(data).Transform(data);
+        var e = Assert.ThrowsAny<Exception>(() => strict.GetColumn<int>("FrameCount").ToArray());
+        while (e is not MediaFileException && e.InnerException != null) e = e.InnerException;
+        Assert.Equal(MediaProblem.Corrupt, Assert.IsType<MediaFileException>(e).Problem);
+        Assert.DoesNotContain(strict.Schema, c => c.Name == "DecodeError");
+    }
+
+    [Fact]
+    public void OnErrorIsSavedByNameAndReadBack()
+    {
+        var data = _ml.Data.LoadFromEnumerable([new Clip { VideoPath = TestData.Javanese("01-01-01_01.mp4") }]);
+        var model = _ml.Transforms.LoadVideo(new VideoInputOptions { OnError = DecodeErrorPolicy.Skip, Sampling = FrameSampling.Rate, ProcessTimeout = TimeSpan.FromSeconds(7) }).Fit(data);
+        var file = Path.Combine(TestData.TempDir("save-onerror"), "model.zip");
+        _ml.Model.Save(model, data.Schema, file);
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(file))
+        {
+            var text = string.Join("\n", zip.Entries.Select(en =>
+            {
+                using var reader = new StreamReader(en.Open(), System.Text.Encoding.UTF8);
+                return reader.ReadToEnd();
+            }));
+            Assert.Contains("\"OnError\":\"Skip\"", text);
+            Assert.Contains("\"Sampling\":\"Rate\"", text);
+        }
+        var loaded = (VideoInputTransformer)_ml.Model.Load(file, out _);
+        Assert.Equal(DecodeErrorPolicy.Skip, loaded.Options.OnError);
+        Assert.Equal(TimeSpan.FromSeconds(7), loaded.Options.ProcessTimeout);
     }
 
     [Fact]
