@@ -1,4 +1,5 @@
 using EmotionML.Experiments;
+using EmotionML.FaceFeatures;
 using Xunit;
 
 namespace EmotionML.Tests.Experiments;
@@ -16,6 +17,30 @@ public sealed class ClipManifestTests
         var csv = Path.Combine(TestData.TempDir("manifest-rule"), "m.csv");
         ClipManifest.Write(csv, clips, relative: true);
         Assert.Equal(clips, ClipManifest.Read(csv));
+    }
+
+    [Fact]
+    public void AudioOnlyRowsGetAnAllZeroFrameMaskInTheExperiments()
+    {
+        // The documented rule: an audio-only clip is kept; its face side is absent (mask 0), not an error.
+        var audioOnly = ClipManifest.FromShared("cremad-av-sample").First(c => c.Path.EndsWith(".mp3", StringComparison.Ordinal));
+        var video = new ClipRecord(TestData.Javanese("01-01-01_01.mp4"), "neutral", "01");
+        var set = new FusionFeatureSet { Clips = [video, audioOnly], Frames = 2, FrameMask = new float[2][] };
+        var cache = Environment.GetEnvironmentVariable("EMOTIONML_CACHE");
+        Environment.SetEnvironmentVariable("EMOTIONML_CACHE", TestData.TempDir("audio-only-cache"));
+        try
+        {
+            FusionExperiment.AddFaceFeatures(new Microsoft.ML.MLContext(0), set,
+                [new FaceVariant("basic-minixception", new FaceFeatureOptions { Backbone = FaceBackboneKind.MiniXception })]);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("EMOTIONML_CACHE", cache);
+        }
+        Assert.Empty(set.Failures);
+        Assert.Equal(new[] { 1f, 1f }, set.FrameMask[0]);
+        Assert.Equal(new[] { 0f, 0f }, set.FrameMask[1]);
+        Assert.Equal(new[] { 2, 0 }, set.FramesWithFace);
     }
 
     [Fact]
