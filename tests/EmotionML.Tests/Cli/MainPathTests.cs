@@ -43,6 +43,17 @@ public sealed class MainPathTests(MainPathFixture f)
     }
 
     [Fact]
+    public void AnAudioOnlyClipIsPredictedFromItsAudio()
+    {
+        var r = CliRunner.RunShared("predict", f.Model, TestData.CremadAudio("ANG"), "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var clip = JsonClips(r).Single();
+        Assert.All(clip.GetProperty("faceAttention").EnumerateArray(), a => Assert.Equal(0f, a.GetSingle()));
+        Assert.Equal(1.0, clip.GetProperty("audioAttention").EnumerateArray().Sum(a => a.GetSingle()), 4);
+        Assert.Equal(1.0, clip.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetSingle()), 5);
+    }
+
+    [Fact]
     public void PredictOverGoodBrokenGoodReturnsTwoResultsAndOneTypedErrorAndExits1()
     {
         string good = f.TestClips[0].Path, good2 = f.TestClips[1].Path;
