@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine with the .NET 10 SDK for EmotionML:
-#  - apt: ffmpeg (media decoding)
+#  - apt: ffmpeg (media decoding); for the benchmarks' peers (tests/EmotionML.Benchmarks): libgtk-3-0 (OpenCV's native
+#    library needs it) and python3-scipy (scipy.signal.stft, run by /usr/bin/python3)
 #  - dotnet restore
 #  - TorchSharp's native library in the NuGet cache made loadable on Debian 12 (its GLIBCXX_3.4.32 need marked weak),
 #    for programs and notebooks that load it from there; project builds patch their own copies.
@@ -8,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+dpkg -s libgtk-3-0 >/dev/null 2>&1 || need+=(libgtk-3-0)
+/usr/bin/python3 -c "import scipy.signal" >/dev/null 2>&1 || need+=(python3-scipy)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq

@@ -83,7 +83,6 @@ public static class EmotionMLCli
         root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(ManifestCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
-        root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(TrainAudioCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(TrainCommand.Create(context));

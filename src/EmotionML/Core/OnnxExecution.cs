@@ -90,10 +90,18 @@ internal sealed class OnnxRunner : IDisposable
         return new OnnxRunner(new InferenceSession(model, cpu), "CPU");
     }
 
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op threads spin after a run (default false: a chain runs several sessions one after
+    /// another per row, and the idle sessions' spinning threads would take the cores from the busy one). The benchmarks'
+    /// chain stage measures both.
+    /// </summary>
+    internal static bool AllowSpinning { get; set; }
+
     private static SessionOptions MakeOptions(OnnxExecutionOptions options)
     {
         var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", AllowSpinning ? "1" : "0");
         return so;
     }
 

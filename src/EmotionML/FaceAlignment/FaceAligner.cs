@@ -64,6 +64,7 @@ internal sealed class FaceAligner : IDisposable
             throw new InvalidInputException($"Frames column holds {frames.Length} bytes; {frameCount} frames of {width}×{height} RGB need {frameCount * frameBytes}.");
         const int size = FaceAlignmentOptions.CropSize;
         var kept = KeptFrames(frameCount, o.MaxFrames);
+        Span<(double X, double Y)> src = stackalloc (double X, double Y)[5];
         for (var slot = 0; slot < kept.Length; slot++)
         {
             var frame = frames.Slice(kept[slot] * frameBytes, frameBytes);
@@ -76,14 +77,16 @@ internal sealed class FaceAligner : IDisposable
                     ImageWarp.Warp(frame, width, height, crop, size, size, Affine2D.Scale((double)size / width, (double)size / height));
                 continue;
             }
-            var face = faces.MaxBy(f => f.Area * f.Score)!;
-            var src = face.Landmarks.Select(p => ((double)p.X, (double)p.Y)).ToArray();
+            var face = faces[0];
+            foreach (var f in faces)
+                if (f.Area * f.Score > face.Area * face.Score) face = f;
+            for (var k = 0; k < 5; k++) src[k] = (face.Landmarks[k].X, face.Landmarks[k].Y);
             var m = Affine2D.FitSimilarity(src, Template);
             ImageWarp.Warp(frame, width, height, crop, size, size, m);
             clip.Found[slot] = true;
             for (var k = 0; k < 5; k++)
             {
-                var (x, y) = m.Apply(src[k].Item1, src[k].Item2);
+                var (x, y) = m.Apply(src[k].X, src[k].Y);
                 clip.Landmarks[slot * 10 + 2 * k] = (float)x;
                 clip.Landmarks[slot * 10 + 2 * k + 1] = (float)y;
             }

@@ -1,13 +1,13 @@
 using EmotionML.FaceAlignment;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace EmotionML.FaceFeatures;
 
 /// <summary>
 /// One backbone on ONNX Runtime: the prepared graph (feature exposed, batch dimension symbolic), crop → input tensor
-/// preprocessing, and batched runs. If a batched run fails (a graph whose batch size is baked in), it falls back to a
-/// per-image session on the graph with its original batch dimension and stays there.
+/// preprocessing, and batched runs. Only one failure makes it run image by image: a graph whose batch size is baked in
+/// (a batched run fails while the same images run one at a time on the graph with its original batch dimension). That is
+/// logged through <see cref="Warning"/> and kept for the runner's life. Every other error of a run propagates.
 /// </summary>
 internal sealed class BackboneRunner : IDisposable
 {
@@ -25,6 +25,7 @@ internal sealed class BackboneRunner : IDisposable
         _original = originalModel;
         _execution = execution;
         _keepLogits = keepLogits;
+        Warning = execution?.Warning ?? (message => System.Diagnostics.Trace.TraceWarning(message));
         _cropToInput = wholeCrop ? Affine2D.Scale((double)backbone.InputSize / FaceAlignmentOptions.CropSize, (double)backbone.InputSize / FaceAlignmentOptions.CropSize) : backbone.CropToInput();
         _runner = OnnxRunner.Create(backbone.PrepareGraph(originalModel, symbolicBatch: true, keepLogits), execution, $"{backbone.Kind} face backbone");
     }
@@ -39,6 +40,9 @@ internal sealed class BackboneRunner : IDisposable
 
     /// <summary>Number of images per Run call allowed; larger sets are split.</summary>
     public int MaxBatch { get; set; } = 64;
+
+    /// <summary>Where the per-image fallback is reported (default: the execution options' warning channel — the stage's MLContext log — else a trace warning).</summary>
+    public Action<string> Warning { get; set; }
 
     /// <summary>
     /// Writes into <paramref name="input"/> (slot <paramref name="slot"/>, <see cref="FaceBackbone.InputLength"/> floats) the
@@ -90,6 +94,10 @@ internal sealed class BackboneRunner : IDisposable
             RunOne(single, input.Slice(i * len, len), 1, features.Slice(i * Backbone.FeatureDim, Backbone.FeatureDim), logits.IsEmpty ? logits : logits.Slice(i * 7, 7));
     }
 
+    /// <summary>
+    /// Runs the batch; false only in the batch-shape case: the batched run failed with an ONNX Runtime error that is not
+    /// an allocation failure, and the first image alone runs on the per-image graph. Then the runner goes per-image, logged.
+    /// </summary>
     private bool TryRun(OnnxRunner runner, Memory<float> input, int n, Span<float> features, Span<float> logits)
     {
         try
@@ -97,12 +105,28 @@ internal sealed class BackboneRunner : IDisposable
             RunOne(runner, input, n, features, logits);
             return true;
         }
-        catch (OnnxRuntimeException)
+        catch (OnnxRuntimeException e) when (n > 1 && !IsAllocationFailure(e))
         {
+            var len = Backbone.InputLength;
+            try
+            {
+                RunOne(SingleRunner(), input[..len], 1, features[..Backbone.FeatureDim], logits.IsEmpty ? logits : logits[..7]);
+            }
+            catch (OnnxRuntimeException)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e); // fails at any batch size: a real error, not the batch shape
+            }
             Batched = false;
+            Warning($"{Backbone.Kind} face backbone: a batch of {n} images failed ({FirstLine(e.Message)}) while one image runs; the graph's batch size "
+                + $"looks fixed ({FaceBackbone.DescribeBatchDim(_original)} in the file), so images now run one at a time.");
             return false;
         }
     }
+
+    private static bool IsAllocationFailure(OnnxRuntimeException e)
+        => e.Message.Contains("alloc", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase);
+
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 
     private OnnxRunner SingleRunner()
     {
@@ -113,20 +137,19 @@ internal sealed class BackboneRunner : IDisposable
     private void RunOne(OnnxRunner runner, Memory<float> input, int n, Span<float> features, Span<float> logits)
     {
         var b = Backbone;
-        var tensor = new DenseTensor<float>(input, [n, b.Channels, b.InputSize, b.InputSize]);
-        using var results = runner.Session.Run([NamedOnnxValue.CreateFromTensor(b.InputName, tensor)]);
-        foreach (var r in results)
-        {
-            var values = r.AsTensor<float>().ToArray();
-            if (r.Name == FaceBackbone.PreparedFeatureOutput)
-            {
-                if (values.Length != n * b.FeatureDim)
-                    throw new InvalidOperationException($"{b.Kind}: feature tensor has {values.Length} values for {n} images, expected {n * b.FeatureDim}.");
-                values.CopyTo(features);
-            }
-            else if (r.Name == b.LogitsTensor && !logits.IsEmpty) values.AsSpan(0, n * 7).CopyTo(logits);
-        }
+        // The input tensor wraps the caller's memory and the outputs are read in place: no copy of either per run.
+        using var tensor = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input, [n, b.Channels, b.InputSize, b.InputSize]);
+        var keepLogits = !logits.IsEmpty && b.LogitsTensor != null;
+        string[] outputs = keepLogits ? [FaceBackbone.PreparedFeatureOutput, b.LogitsTensor!] : [FaceBackbone.PreparedFeatureOutput];
+        using var results = runner.Session.Run(RunOptions, [b.InputName], [tensor], outputs);
+        var values = results[0].GetTensorDataAsSpan<float>();
+        if (values.Length != n * b.FeatureDim)
+            throw new InvalidOperationException($"{b.Kind}: feature tensor has {values.Length} values for {n} images, expected {n * b.FeatureDim}.");
+        values.CopyTo(features);
+        if (keepLogits) results[1].GetTensorDataAsSpan<float>()[..(n * 7)].CopyTo(logits);
     }
+
+    private static readonly RunOptions RunOptions = new();
 
     public void Dispose()
     {

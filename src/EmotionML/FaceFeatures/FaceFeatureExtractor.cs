@@ -1,3 +1,4 @@
+using System.Buffers;
 using EmotionML.FaceAlignment;
 
 namespace EmotionML.FaceFeatures;
@@ -54,52 +55,90 @@ internal sealed class FaceFeatureExtractor : IDisposable
                 break;
             }
             default:
-                foreach (var f in valid)
+            {
+                // The copies of several frames go through the backbone together (as many frames as fit in one run).
+                var pd = Primary.Backbone.FeatureDim;
+                var n = _copies.Length;
+                var group = FramesPerRun(Primary, n);
+                if (_options.Enhancement == FeatureEnhancement.FArMean) group = Math.Min(group, FramesPerRun(Second!, n));
+                for (var g = 0; g < valid.Count; g += group)
                 {
-                    var crop = crops.Slice(f * CropBytes, CropBytes);
-                    var dst = output.AsSpan(f * d, d);
-                    var pd = Primary.Backbone.FeatureDim;
-                    var copies = CopyFeatures(Primary, crop, _copies);
-                    switch (_options.Enhancement)
+                    var frames = valid.GetRange(g, Math.Min(group, valid.Count - g));
+                    var copies = CopyFeatures(Primary, crops, frames, _copies);
+                    var second = _options.Enhancement == FeatureEnhancement.FArMean ? CopyFeatures(Second!, crops, frames, _copies) : null;
+                    for (var i = 0; i < frames.Count; i++)
                     {
-                        case FeatureEnhancement.FMean:
-                            Enhancement.MeanStd(copies, _copies.Length, pd, dst, default);
-                            break;
-                        case FeatureEnhancement.FMeanStd:
-                        case FeatureEnhancement.FMeanStd2:
-                            Enhancement.MeanStd(copies, _copies.Length, pd, dst[..pd], dst[pd..]);
-                            break;
-                        case FeatureEnhancement.FArMean:
-                            Enhancement.MeanStd(copies, _copies.Length, pd, dst[..pd], default);
-                            var second = CopyFeatures(Second!, crop, _copies);
-                            Enhancement.MeanStd(second, _copies.Length, Second!.Backbone.FeatureDim, dst[pd..], default);
-                            break;
+                        var dst = output.AsSpan(frames[i] * d, d);
+                        var mine = copies.AsSpan(i * n * pd, n * pd);
+                        switch (_options.Enhancement)
+                        {
+                            case FeatureEnhancement.FMean:
+                                Enhancement.MeanStd(mine, n, pd, dst, default);
+                                break;
+                            case FeatureEnhancement.FMeanStd:
+                            case FeatureEnhancement.FMeanStd2:
+                                Enhancement.MeanStd(mine, n, pd, dst[..pd], dst[pd..]);
+                                break;
+                            case FeatureEnhancement.FArMean:
+                                Enhancement.MeanStd(mine, n, pd, dst[..pd], default);
+                                var sd = Second!.Backbone.FeatureDim;
+                                Enhancement.MeanStd(second.AsSpan(i * n * sd, n * sd), n, sd, dst[pd..], default);
+                                break;
+                        }
                     }
                 }
                 break;
+            }
         }
         return output;
     }
 
+    /// <summary>Input floats one run may take (16 MB): bounds the batch (and the activations) of the large backbones: one frame's 18 copies for DenseNet-121 at 224², three frames' for the small ones.</summary>
+    internal const int MaxRunInputFloats = 4 << 20;
+
+    /// <summary>Frames whose <paramref name="copies"/> copies go through <paramref name="runner"/> in one run (at least one).</summary>
+    internal static int FramesPerRun(BackboneRunner runner, int copies)
+        => Math.Max(1, Math.Min(runner.MaxBatch, MaxRunInputFloats / runner.Backbone.InputLength) / copies);
+
     /// <summary>Basic features of the listed frames, all in one batch: [frames.Count, D].</summary>
     private static float[] Features(BackboneRunner runner, ReadOnlySpan<byte> crops, List<int> frames, CropCopy copy)
     {
-        var input = new float[frames.Count * runner.Backbone.InputLength];
-        var scratch = runner.NewScratch();
-        for (var i = 0; i < frames.Count; i++)
-            runner.Preprocess(crops.Slice(frames[i] * CropBytes, CropBytes), copy, input, i, scratch);
-        return runner.Run(input, frames.Count).Features;
+        var length = frames.Count * runner.Backbone.InputLength;
+        var input = ArrayPool<float>.Shared.Rent(length);
+        try
+        {
+            var scratch = runner.NewScratch();
+            for (var i = 0; i < frames.Count; i++)
+                runner.Preprocess(crops.Slice(frames[i] * CropBytes, CropBytes), copy, input, i, scratch);
+            return runner.Run(input, frames.Count).Features;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(input);
+        }
+    }
+
+    /// <summary>Features of the transformed copies of each listed frame, all in one run: [frames.Count · copies.Length, D], frame-major.</summary>
+    private static float[] CopyFeatures(BackboneRunner runner, ReadOnlySpan<byte> crops, List<int> frames, CropCopy[] copies)
+    {
+        var input = ArrayPool<float>.Shared.Rent(frames.Count * copies.Length * runner.Backbone.InputLength);
+        try
+        {
+            var scratch = runner.NewScratch();
+            for (var f = 0; f < frames.Count; f++)
+                for (var i = 0; i < copies.Length; i++)
+                    runner.Preprocess(crops.Slice(frames[f] * CropBytes, CropBytes), copies[i], input, f * copies.Length + i, scratch);
+            return runner.Run(input, frames.Count * copies.Length).Features;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(input);
+        }
     }
 
     /// <summary>Features of transformed copies of one crop, all copies in one batch: [copies.Length, D]. (Test hook.)</summary>
     internal static float[] CopyFeatures(BackboneRunner runner, ReadOnlySpan<byte> crop, CropCopy[] copies)
-    {
-        var input = new float[copies.Length * runner.Backbone.InputLength];
-        var scratch = runner.NewScratch();
-        for (var i = 0; i < copies.Length; i++)
-            runner.Preprocess(crop, copies[i], input, i, scratch);
-        return runner.Run(input, copies.Length).Features;
-    }
+        => CopyFeatures(runner, crop[..CropBytes], [0], copies);
 
     public void Dispose()
     {

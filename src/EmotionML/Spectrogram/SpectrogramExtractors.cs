@@ -1,8 +1,10 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NWaves.FeatureExtractors;
 using NWaves.FeatureExtractors.Base;
 using NWaves.FeatureExtractors.Options;
 using NWaves.Filters.Fda;
-using NWaves.Transforms;
 using NWaves.Windows;
 
 namespace EmotionML.Spectrogram;
@@ -35,21 +37,21 @@ internal static class Framing
 }
 
 /// <summary>
-/// Speech spectrogram of 16 kHz audio (NWaves <see cref="Stft"/>): one row of <c>Bins</c> values per 10 ms frame.
-/// Not thread-safe (NWaves keeps buffers): one instance per cursor.
+/// Speech spectrogram of 16 kHz audio: one row of <c>Bins</c> values per 10 ms frame, the power <c>re² + im²</c> of the
+/// 640-sample frame times the symmetric Hamming window, zero-padded to 1024 (<see cref="FramePowerSpectrum{T}"/>).
+/// Not thread-safe (buffers are reused): one instance per cursor.
 /// </summary>
 /// <remarks>
-/// Verified on NWaves 0.9.6: <c>Stft(640, 160, Hamming, fftSize: 1024).Spectrogram(x, normalize: false)</c> returns
-/// <c>re² + im²</c> (power, not magnitude, not divided by the FFT size; <c>normalize: true</c> divides by 1024) of the
-/// frame times the symmetric Hamming window, frame <c>t</c> starting at sample <c>160t</c>; it also returns extra
-/// frames that run past the end of the signal (zero-padded; e.g. 2 frames for 640 samples, 98 for 16000), which are
-/// dropped here so that only frames inside the audio are used.
+/// The values are those of NWaves 0.9.6 <c>Stft(640, 160, Hamming, fftSize: 1024).Spectrogram(x, normalize: false)</c>
+/// (which this class used before) restricted to the frames that lie inside the audio, and of
+/// <c>scipy.signal.stft(x, window=hamming(640, sym=True), nperseg=640, noverlap=480, nfft=1024, boundary=None,
+/// padded=False, detrend=False)</c> times <c>(Σ window)²</c>. Frame <c>t</c> starts at sample <c>160t</c>.
 /// </remarks>
 internal sealed class SpeechSpectrogramExtractor
 {
     public const int FftSize = Framing.FftSize;
 
-    private readonly Stft _stft = new(Framing.WindowSize, Framing.HopSize, WindowType.Hamming, fftSize: Framing.FftSize);
+    private readonly FramePowerSpectrum<double> _fft = new(Framing.FftSize, HammingWindow(Framing.WindowSize));
     private readonly SpeechSpectrogramOptions _options;
 
     public SpeechSpectrogramExtractor(SpeechSpectrogramOptions options)
@@ -69,18 +71,12 @@ internal sealed class SpeechSpectrogramExtractor
     /// <summary>Centre frequency of bin <paramref name="k"/> in Hz.</summary>
     public static double BinFrequency(int k) => k * (double)AudioResampling.TargetRate / FftSize;
 
-    /// <summary>Power spectra (<c>re² + im²</c>, bins 0..Bins−1) of every frame inside <paramref name="audio16k"/>, frames <paramref name="start"/>..start+count−1.</summary>
-    public List<float[]> PowerFrames(float[] audio16k, int start, int count)
+    /// <summary>The symmetric Hamming window 0.54 − 0.46·cos(2πn/(N−1)).</summary>
+    internal static double[] HammingWindow(int n)
     {
-        var result = new List<float[]>(count);
-        if (count == 0) return result;
-        var padded = Framing.PadToWindow(audio16k);
-        var from = start * Framing.HopSize;
-        var length = (count - 1) * Framing.HopSize + Framing.WindowSize;
-        var slice = from == 0 && length == padded.Length ? padded : padded.AsSpan(from, length).ToArray();
-        var spectra = _stft.Spectrogram(slice, normalize: false);
-        for (var t = 0; t < count; t++) result.Add(spectra[t]);
-        return result;
+        var w = new double[n];
+        for (var i = 0; i < n; i++) w[i] = 0.54 - 0.46 * Math.Cos(2 * Math.PI * i / (n - 1));
+        return w;
     }
 
     /// <summary>The fixed-size output [Frames, Bins] of one clip of 16 kHz audio (already checked to be finite).</summary>
@@ -88,19 +84,25 @@ internal sealed class SpeechSpectrogramExtractor
     {
         var output = new float[Frames * Bins];
         var (start, count) = Framing.Fit(Framing.FrameCount(audio16k.Length), Frames);
-        var spectra = PowerFrames(audio16k, start, count);
-        var floor = _options.LogFloor;
-        for (var t = 0; t < count; t++)
+        if (count > 0)
         {
-            var row = output.AsSpan(t * Bins, Bins);
-            var spectrum = spectra[t];
-            if (_options.LogPower)
-                for (var k = 0; k < Bins; k++) row[k] = (float)Math.Log(spectrum[k] + floor);
-            else
-                spectrum.AsSpan(0, Bins).CopyTo(row);
+            var padded = Framing.PadToWindow(audio16k);
+            var block = output.AsSpan(0, count * Bins);
+            _fft.Compute(padded.AsSpan(start * Framing.HopSize), count, Framing.HopSize, Bins, block);
+            if (_options.LogPower) LogInPlace(block, (float)_options.LogFloor);
         }
         Pad(output, count, Frames, Bins, _options.Padding, SilenceValue);
         return output;
+    }
+
+    /// <summary>x ← ln(x + floor), vectorised.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void LogInPlace(Span<float> values, float floor)
+    {
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(values);
+        var f = new Vector<float>(floor);
+        for (var i = 0; i < vectors.Length; i++) vectors[i] = Vector.Log(vectors[i] + f);
+        for (var i = vectors.Length * Vector<float>.Count; i < values.Length; i++) values[i] = MathF.Log(values[i] + floor);
     }
 
     /// <summary>Fills frames <paramref name="real"/>..frames−1 of a [frames, width] block.</summary>

@@ -1,66 +1,91 @@
 using System.Text.RegularExpressions;
-using EmotionML.Cli;
-using EmotionML.Cli.Bench;
+using EmotionML.Benchmarks;
+using EmotionML.Benchmarks.Stages;
 using Xunit;
 
 namespace EmotionML.Tests.Cli;
 
-/// <summary>Plumbing of the bench stages (selection, options, output); never timings.</summary>
+/// <summary>Plumbing of the benchmarks' entry (selection, options, output); never timings.</summary>
 public sealed class BenchStageTests
 {
-    [Fact]
-    public void EveryHookIsImplementedAndBackbonesRunsOnlyWhenNamed()
+    private sealed record Result(int ExitCode, string Output, string Error);
+
+    private static Result Bench(params string[] args)
     {
-        var names = BenchStages.All.Select(s => s.Name).ToList();
-        Assert.Equal(["decode", "face", "spectrogram", "face-features", "audio-cnn", "head", "chain", "backbones"], names);
-        Assert.All(BenchStages.All, s => Assert.True(s.Implemented, s.Name));
-        Assert.DoesNotContain(BenchStages.All, s => s is PendingStage);
-        Assert.Equal(names.Where(n => n != "backbones"), BenchStages.Default.Select(s => s.Name));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = BenchProgram.Run(["--shared", SharedPaths.Root, .. args], output, error);
+        return new Result(code, output.ToString(), error.ToString());
     }
 
+    private static List<string[]> Lines(string markdown, string stage)
+        => File.ReadAllLines(markdown).Where(l => l.StartsWith($"| {stage} |", StringComparison.Ordinal)).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
+
     [Fact]
-    public void HelpListsTheNewStagesAndOptions()
+    public void StagesRunInTheirOrder()
+        => Assert.Equal(["decode", "face", "spectrogram", "face-features", "audio-cnn", "head", "chain"], BenchStages.All.Select(s => s.Name));
+
+    [Fact]
+    public void HelpListsTheStagesAndOptions()
     {
-        var r = CliRunner.Run("bench", "--help");
+        var r = Bench("--help");
         Assert.Equal(0, r.ExitCode);
-        foreach (var word in new[] { "face-features", "audio-cnn", "head", "chain", "backbones", "--fer-train", "--fer-test", "only when named" })
+        foreach (var word in new[] { "--clips", "--repeat", "--stages", "--markdown", "face-features", "audio-cnn", "head", "chain", "OpenCV", "scipy" })
             Assert.Contains(word, r.Output);
-        Assert.DoesNotContain("not measured yet", r.Output);
     }
 
     [Theory]
-    [InlineData("--fer-train", "0")]
-    [InlineData("--fer-test", "-1")]
-    public void BadSampleSizesAreUsageErrors(string option, string value)
+    [InlineData("--clips", "0")]
+    [InlineData("--clips", "many")]
+    [InlineData("--stages", "warp")]
+    [InlineData("--repeat", "0")]
+    [InlineData("--clips", "500")]
+    public void BadUsageExitsWith2AndExplains(string option, string value)
     {
-        var r = CliRunner.Run("bench", "--stages", "backbones", option, value);
-        Assert.Equal(ExitCodes.UsageError, r.ExitCode);
-        Assert.Contains(option, r.Error);
+        var r = Bench(option, value);
+        Assert.Equal(BenchProgram.UsageError, r.ExitCode);
+        Assert.Contains("error:", r.Error);
+        Assert.Contains(value == "warp" ? "warp" : option, r.Error);
     }
 
     [Fact]
     public void HeadStageExitsZeroAndPrintsARatioLinePerMeasure()
     {
         var md = Path.Combine(TestData.TempDir("bench-head"), "bench.md");
-        var r = CliRunner.RunShared("--threads", "1", "bench", "--clips", "1", "--stages", "head", "--repeat", "1", "--markdown", md);
+        var r = Bench("--threads", "1", "--clips", "1", "--stages", "head", "--repeat", "1", "--markdown", md);
         Assert.True(r.ExitCode == 0, r.Output + r.Error);
-        Assert.Contains("ratio = stage wall time", r.Output);
-        var lines = File.ReadAllLines(md).Where(l => l.StartsWith("| head |", StringComparison.Ordinal)).ToList();
+        Assert.Contains(BenchProgram.RatioNote, r.Output);
+        var lines = Lines(md, "head");
         Assert.Equal(3, lines.Count);
         // Every line has a numeric ratio cell (the 7th cell); the value itself is not checked.
-        Assert.All(lines, l => Assert.Matches(new Regex(@"^\d+\.\d\d$"), l.Split('|')[6].Trim()));
-        Assert.Contains(lines, l => l.Contains("TorchSharp", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("s/epoch", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.Matches(new Regex(@"^\d+\.\d\d$"), l[6]));
+        Assert.Contains(lines, l => l[4].Contains("TorchSharp", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l[2].Contains("s/epoch", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void StagesCanBeCombinedAndKeepTheirRunOrder()
+    public void FaceSpectrogramAndDecodeStagesPrintTheirPeersAndTheHeadlineTable()
     {
-        var md = Path.Combine(TestData.TempDir("bench-two"), "bench.md");
-        var r = CliRunner.RunShared("--threads", "1", "bench", "--clips", "1", "--stages", "spectrogram", "decode", "--markdown", md);
+        var md = Path.Combine(TestData.TempDir("bench-peers"), "bench.md");
+        var r = Bench("--clips", "1", "--stages", "spectrogram", "decode", "face", "--markdown", md);
         Assert.True(r.ExitCode == 0, r.Output + r.Error);
-        var stages = File.ReadAllLines(md).Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| stage", StringComparison.Ordinal))
+        var text = File.ReadAllText(md);
+        Assert.Contains("dotnet run -c Release --project tests/EmotionML.Benchmarks -- ", text);
+        Assert.Contains("## Against the peers", text);
+        // Run order, not the order named.
+        var stages = File.ReadAllLines(md).SkipWhile(l => !l.StartsWith("## Every line", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| stage", StringComparison.Ordinal))
             .Select(l => l.Split('|')[1].Trim()).Distinct().ToList();
-        Assert.Equal(["decode", "spectrogram"], stages);
+        Assert.Equal(["decode", "face", "spectrogram"], stages);
+        Assert.Contains(Lines(md, "decode"), l => l[4].Contains("ffmpeg", StringComparison.Ordinal) && Regex.IsMatch(l[6], @"^\d+\.\d\d$"));
+        Assert.Contains(Lines(md, "face"), l => l[4].Contains("OpenCV FaceDetectorYN", StringComparison.Ordinal) && Regex.IsMatch(l[6], @"^\d+\.\d\d$"));
+        Assert.Matches(new Regex(@"Face found \(score ≥ 0\.6\): EmotionML \d+/16 frames"), text);
+        var spectrogram = Lines(md, "spectrogram");
+        Assert.Equal(3, spectrogram.Count);
+        // scipy present: a ratio and the agreement; absent: the bench says so.
+        if (File.Exists("/usr/bin/python3") && spectrogram[0][6] != "-")
+            Assert.Matches(new Regex(@"Spectrogram agreement with scipy: max relative difference of the power \d\.\de-\d+"), text);
+        else
+            Assert.Contains("scipy peer not run", text);
     }
 }

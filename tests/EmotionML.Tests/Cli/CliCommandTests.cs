@@ -84,9 +84,6 @@ public sealed class CliCommandTests
     [InlineData("manifest", "--out", "x.csv")]
     [InlineData("manifest", "--dataset", "afew", "--out", "x.csv")]
     [InlineData("predict")]
-    [InlineData("bench", "--clips", "0")]
-    [InlineData("bench", "--clips", "many")]
-    [InlineData("bench", "--stages", "warp")]
     [InlineData("--threads", "-1", "models")]
     [InlineData("--device", "tpu", "models")]
     [InlineData("models", "--bogus")]
@@ -99,24 +96,12 @@ public sealed class CliCommandTests
     }
 
     [Fact]
-    public void TooManyClipsIsAUsageError()
-    {
-        var r = CliRunner.RunShared("bench", "--clips", "500");
-        Assert.Equal(ExitCodes.UsageError, r.ExitCode);
-        Assert.Contains("168", r.Error);
-    }
-
-    [Fact]
     public void HelpExplainsEveryCommandAndOption()
     {
         var root = CliRunner.Run("--help");
         Assert.Equal(0, root.ExitCode);
-        foreach (var word in new[] { "predict", "manifest", "models", "bench", "--shared", "--device", "--threads" })
+        foreach (var word in new[] { "predict", "manifest", "models", "--shared", "--device", "--threads" })
             Assert.Contains(word, root.Output);
-        var bench = CliRunner.Run("bench", "--help");
-        Assert.Equal(0, bench.ExitCode);
-        foreach (var word in new[] { "--clips", "--repeat", "--stages", "--markdown", "face-features", "audio-cnn", "head", "chain" })
-            Assert.Contains(word, bench.Output);
         var predict = CliRunner.Run("predict", "--help");
         Assert.Contains("--json", predict.Output);
     }

@@ -362,15 +362,6 @@ public sealed class FaceFeatureTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void BenchmarkReportsThroughput()
-    {
-        var full = Environment.GetEnvironmentVariable("EMOTIONML_FACEBENCH") != null;
-        var rows = FaceFeatureBenchmark.Run(frames: full ? 8 : 2, repeats: full ? 2 : 1, backbones: full ? null : [FaceBackboneKind.MiniXception]);
-        foreach (var r in rows) output.WriteLine(r.ToString());
-        Assert.All(rows, r => Assert.True(r.BasicFramesPerSecond > 0 && r.CopiesFramesPerSecond > 0 && r.BareOrtFramesPerSecond > 0));
-    }
-
-    [Fact]
     public void ChainsAfterFaceAlignmentStraightFromVideo()
     {
         var data = _ml.Data.LoadFromEnumerable([new Clip { VideoPath = TestData.Javanese("03-01-03_01.mp4") }]);

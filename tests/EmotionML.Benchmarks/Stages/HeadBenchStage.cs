@@ -7,7 +7,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
 
-namespace EmotionML.Cli.Bench;
+namespace EmotionML.Benchmarks.Stages;
 
 /// <summary>
 /// The fusion head (transformer attention on both modalities, FBP, classifier; default sizes) on generated features of
@@ -21,7 +21,6 @@ internal sealed class HeadBenchStage : IBenchStage
 
     public string Name => "head";
     public string Description => $"fusion head (transformer × transformer, FBP) on generated Javanese-size features ({Clips} clips, {Frames}×{FaceDim} face, {Positions}×{AudioDim} audio): ONNX head vs the TorchSharp module per clip; training s/epoch vs a forward-only pass";
-    public bool Implemented => true;
     public int Steps(BenchContext context) => 2;
 
     internal sealed class Row
@@ -116,12 +115,12 @@ internal sealed class HeadBenchStage : IBenchStage
         var torchLabel = $"TorchSharp module (eval, no grad, {threads} threads)";
         return
         [
-            new BenchRow(Name, "ms/clip, ML.NET transform (ONNX head), batch 1", Ms(bestT), torchLabel, Ms(bestTorch) + " ms/clip", bestT / bestTorch,
+            new BenchRow(Name, "ms/clip, ML.NET transform (ONNX head), batch 1", Ms(bestT), torchLabel, Ms(bestTorch) + " ms/clip", bestTorch / bestT,
                 $"{Clips} clips, best of {context.Repeat}; max |onnx − torch| score = {maxDiff:0.0e0}"),
-            new BenchRow(Name, "ms/clip, bare head session (FusionHeadTransformer.Run)", Ms(bestBare), torchLabel, Ms(bestTorch) + " ms/clip", bestBare / bestTorch,
+            new BenchRow(Name, "ms/clip, bare head session (FusionHeadTransformer.Run)", Ms(bestBare), torchLabel, Ms(bestTorch) + " ms/clip", bestTorch / bestBare,
                 "the transform without the ML.NET row plumbing"),
             new BenchRow(Name, "s/epoch, FusionHeadTrainer", BenchContext.F(epoch, "0.000"), "forward-only pass, same clips and batches", BenchContext.F(forward, "0.000") + " s",
-                epoch / forward, $"{Clips} clips, batch {Batch}, AdamW, default head (m=64, FBP o=256 k=4); best of {epochs - 1} epochs after the first"),
+                forward / epoch, $"{Clips} clips, batch {Batch}, AdamW, default head (m=64, FBP o=256 k=4); best of {epochs - 1} epochs after the first"),
         ];
     }
 }

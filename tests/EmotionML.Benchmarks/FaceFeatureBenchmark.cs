@@ -1,10 +1,11 @@
-using System.Diagnostics;
+using EmotionML.Benchmarks.Stages;
+using EmotionML.FaceFeatures;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace EmotionML.FaceFeatures;
+namespace EmotionML.Benchmarks;
 
 /// <summary>Throughput of one backbone.</summary>
 /// <param name="Backbone">The backbone.</param>
@@ -43,21 +44,21 @@ internal static class FaceFeatureBenchmark
         {
             var b = FaceBackbone.Of(kind);
             var bytes = File.ReadAllBytes(b.Model.Resolve());
-            double Transform(FeatureEnhancement e)
+            Action Transform(FeatureEnhancement e)
             {
                 var t = ml.Transforms.ExtractFaceFeatures(new FaceFeatureOptions { Backbone = kind, Enhancement = e, Execution = execution ?? new() }).Fit(data);
                 var output = t.Transform(data);
-                return Best(repeats, () => output.GetColumn<float[]>("FaceFeatures").ToArray());
+                return () => output.GetColumn<float[]>("FaceFeatures").ToArray();
             }
-            var basic = Transform(FeatureEnhancement.Basic);
-            var copies = Transform(FeatureEnhancement.FMean);
             using var runner = new BackboneRunner(b, bytes, execution);
             var input = new float[frames * b.InputLength];
             var scratch = runner.NewScratch();
             for (var f = 0; f < frames; f++) runner.Preprocess(crops.AsSpan(f * 224 * 224 * 3, 224 * 224 * 3), CropCopy.Identity, input, f, scratch);
             using var session = OnnxRunner.Create(b.PrepareGraph(bytes, symbolicBatch: true), execution, "benchmark");
             var tensor = new DenseTensor<float>(input, [frames, b.Channels, b.InputSize, b.InputSize]);
-            var bare = Best(repeats, () => { using var r = session.Session.Run([NamedOnnxValue.CreateFromTensor(b.InputName, tensor)]); });
+            var best = Timing.BestOf(repeats, Transform(FeatureEnhancement.Basic), Transform(FeatureEnhancement.FMean),
+                () => { using var r = session.Session.Run([NamedOnnxValue.CreateFromTensor(b.InputName, tensor)]); });
+            var (basic, copies, bare) = (best[0], best[1], best[2]);
             results.Add(new FaceFeatureBenchmarkRow(kind, frames, frames / basic, frames / copies, frames / bare, basic / bare, session.Provider));
         }
         return results;
@@ -82,22 +83,9 @@ internal static class FaceFeatureBenchmark
         foreach (var batch in batchSizes)
         {
             runner.MaxBatch = Math.Clamp(batch, 1, frames);
-            var seconds = Best(repeats, () => runner.Run(input, frames));
+            var seconds = Timing.BestOf(repeats, () => runner.Run(input, frames))[0];
             results.Add((batch, frames / seconds));
         }
         return results;
-    }
-
-    private static double Best(int repeats, Action action)
-    {
-        action(); // warm-up (session creation, first-run allocations)
-        var best = double.MaxValue;
-        for (var r = 0; r < Math.Max(1, repeats); r++)
-        {
-            var sw = Stopwatch.StartNew();
-            action();
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
-        }
-        return best;
     }
 }

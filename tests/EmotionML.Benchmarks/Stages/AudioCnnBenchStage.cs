@@ -10,7 +10,7 @@ using Cnn = EmotionML.Training.AudioCnn.AudioCnn;
 using CnnOptions = EmotionML.Training.AudioCnn.AudioCnnOptions;
 using CnnTrainerOptions = EmotionML.Training.AudioCnn.AudioCnnTrainerOptions;
 
-namespace EmotionML.Cli.Bench;
+namespace EmotionML.Benchmarks.Stages;
 
 /// <summary>
 /// The audio CNN on RAVDESS-sized spectrograms (300 frames × 200 bins, random values: the cost does not depend on them):
@@ -32,7 +32,6 @@ internal sealed class AudioCnnBenchStage : IBenchStage
 
     public string Name => "audio-cnn";
     public string Description => $"audio CNN on {Frames}×{Bins} spectrograms: ONNX Runtime via AudioFeatureTransformer vs a TorchSharp forward of the same untrained net, per clip; training s/epoch ({TrainClips} spectrograms, batch {TrainBatch}) of channels 32-64-128-96-64 vs a forward-only pass, and 64-128-256-192-128 vs 32-64-128-96-64";
-    public bool Implemented => true;
     public int Steps(BenchContext context) => 3;
 
     private sealed class SpecRow
@@ -95,9 +94,9 @@ internal sealed class AudioCnnBenchStage : IBenchStage
         var n = specs.Count;
         string Ms(double total) => BenchContext.F(1000 * total / n, "0.0");
         var torchLabel = $"TorchSharp forward, same untrained net ({threads} threads)";
-        rows.Add(new BenchRow(Name, "ms/clip, ML.NET transform (ONNX Runtime), batch 1", Ms(bestT), torchLabel, Ms(bestTorch) + " ms/clip", bestT / bestTorch,
+        rows.Add(new BenchRow(Name, "ms/clip, ML.NET transform (ONNX Runtime), batch 1", Ms(bestT), torchLabel, Ms(bestTorch) + " ms/clip", bestTorch / bestT,
             $"{n} clips, 32-64-128-96-64, n = {h}×{w} positions; max |onnx − torch| = {maxDiff:0.0e0}"));
-        rows.Add(new BenchRow(Name, "ms/clip, bare session (AudioFeatureTransformer.Run)", Ms(bestBare), torchLabel, Ms(bestTorch) + " ms/clip", bestBare / bestTorch,
+        rows.Add(new BenchRow(Name, "ms/clip, bare session (AudioFeatureTransformer.Run)", Ms(bestBare), torchLabel, Ms(bestTorch) + " ms/clip", bestTorch / bestBare,
             "the transform without the ML.NET row plumbing"));
 
         // Training: seconds per epoch (best epoch after the first, which pays for allocation), and a forward-only pass.
@@ -138,9 +137,9 @@ internal sealed class AudioCnnBenchStage : IBenchStage
             if (r > 0 || epochs == 1) forward = Math.Min(forward, sw.Elapsed.TotalSeconds);
         }
         rows.Add(new BenchRow(Name, "s/epoch, train 32-64-128-96-64 (default)", BenchContext.F(small), "forward-only pass, same spectrograms and batches",
-            BenchContext.F(forward) + " s", small / forward, $"{TrainClips} spectrograms, batch {TrainBatch}, AdamW, best of {epochs - 1} epochs after the first"));
+            BenchContext.F(forward) + " s", forward / small, $"{TrainClips} spectrograms, batch {TrainBatch}, AdamW, best of {epochs - 1} epochs after the first"));
         rows.Add(new BenchRow(Name, "s/epoch, train 64-128-256-192-128", BenchContext.F(large), "train 32-64-128-96-64, same data", BenchContext.F(small) + " s",
-            large / small, $"{Params(LargeChannels) / 1e6:0.00} M vs {Params(SmallChannels) / 1e6:0.00} M parameters"));
+            small / large, $"{Params(LargeChannels) / 1e6:0.00} M vs {Params(SmallChannels) / 1e6:0.00} M parameters"));
         return rows;
     }
 
