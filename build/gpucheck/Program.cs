@@ -1,13 +1,14 @@
 using System.Diagnostics;
+using EmotionML;
 using EmotionML.Training.AudioCnn;
 using EmotionML.Training.Fusion;
 using EmotionML.Training.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
-var dev = TorchRuntime.Initialize(new TorchRuntimeOptions { Device = "cuda", Threads = Environment.ProcessorCount, Seed = 0, FallbackToCpu = Environment.GetEnvironmentVariable("GPUCHECK_FALLBACK") == "1" });
+var dev = TorchRuntime.Initialize(new TorchRuntimeOptions { Device = ExecutionDevice.Cuda, Threads = Environment.ProcessorCount, Seed = 0, FallbackToCpu = Environment.GetEnvironmentVariable("GPUCHECK_FALLBACK") == "1" });
 Console.WriteLine($"libtorch from {TorchRuntime.LoadedLibTorchDir}; device {dev}; cuda available {torch.cuda.is_available()}, count {torch.cuda.device_count()}");
-try { TorchRuntime.ResolveDevice("cuda:7", false); Console.WriteLine("cuda:7 unexpectedly accepted"); }
+try { TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 7, false); Console.WriteLine("cuda:7 unexpectedly accepted"); }
 catch (EmotionML.EmotionMLException e) { Console.WriteLine($"cuda:7 -> {e.Message}"); }
 
 double MaxDiff(Tensor a, Tensor b) => (a.cpu() - b.cpu()).abs().max().item<float>();
@@ -29,7 +30,7 @@ foreach (var (fk, ak, fu) in new[] { (AttentionKind.Transformer, AttentionKind.T
 // Audio CNN: CPU vs CUDA, eval
 {
     using var scope = NewDisposeScope();
-    var cnn = new AudioCnn();
+    var cnn = new AudioCnnNetwork();
     cnn.eval();
     var x = rand(4, 1, 300, 200);
     var c = cnn.FeatureSet(x);
@@ -42,7 +43,7 @@ foreach (var (fk, ak, fu) in new[] { (AttentionKind.Transformer, AttentionKind.T
 void TimeCnn(Device d, int batch, int steps)
 {
     using var scope = NewDisposeScope();
-    var cnn = new AudioCnn(); cnn.to(d); cnn.train();
+    var cnn = new AudioCnnNetwork(); cnn.to(d); cnn.train();
     var opt = optim.SGD(cnn.parameters(), 0.01, momentum: 0.9);
     var x = rand(batch, 1, 300, 200, device: d); var y = randint(0, 8, batch, device: d);
     for (int i = 0; i < 2; i++) { opt.zero_grad(); nn.functional.cross_entropy(cnn.forward(x), y).backward(); opt.step(); }

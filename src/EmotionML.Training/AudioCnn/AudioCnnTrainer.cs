@@ -61,7 +61,7 @@ public sealed class AudioCnnTrainer : IEstimator<AudioFeatureTransformer>
     public TrainingReport? LastReport { get; private set; }
 
     /// <summary>The TorchSharp CNN of the last <see cref="Fit"/>.</summary>
-    public AudioCnn? LastModule { get; private set; }
+    public AudioCnnNetwork? LastModule { get; private set; }
 
     /// <summary>The CNN's own classifier over the feature set (reads AudioFeatures/AudioMask; outputs Score, PredictedLabel).</summary>
     public FusionHeadTransformer? LastClassifier { get; private set; }
@@ -74,13 +74,13 @@ public sealed class AudioCnnTrainer : IEstimator<AudioFeatureTransformer>
             ?? throw new ArgumentOutOfRangeException(nameof(input), $"Spectrogram column '{o.SpectrogramColumnName}' not found.");
         if (column.Type is not VectorDataViewType { Dimensions: [var frames, var bins] } || ((VectorDataViewType)column.Type).ItemType != NumberDataViewType.Single)
             throw new ArgumentOutOfRangeException(nameof(input), $"Spectrogram column '{o.SpectrogramColumnName}' must be a float vector with dimensions [T, F]; it is {column.Type}.");
-        var (h, w) = AudioCnn.FeatureMapSize(frames, bins);
+        var (h, w) = AudioCnnNetwork.FeatureMapSize(frames, bins);
         var table = TrainingTable.Read(input, o.Training.LabelColumnName, o.Training.GroupColumnName, o.SpectrogramColumnName);
         var data = table.Vectors[o.SpectrogramColumnName];
         var (mean, std) = Moments(data);
         var network = o.Network with { Classes = table.ClassNames.Length, InputMean = (float)mean, InputScale = (float)(1 / Math.Max(std, 1e-6)) };
         manual_seed(o.Training.Seed);
-        var cnn = new AudioCnn(network);
+        var cnn = new AudioCnnNetwork(network);
         LastReport = TrainingLoop.Run(cnn, (rows, d) => cnn.forward(TrainingLoop.Stack(data, rows, [1, frames, bins], d)), table, o.Training, "audio CNN");
         LastModule = cnn;
         var shape = new AudioCnnShape { Frames = frames, Bins = bins, Positions = h * w, Channels = cnn.FeatureChannels };
@@ -92,7 +92,7 @@ public sealed class AudioCnnTrainer : IEstimator<AudioFeatureTransformer>
     }
 
     /// <summary>The CNN's classifier as an audio-only head graph: masked mean over positions → Linear → softmax.</summary>
-    private static byte[] ClassifierOnnx(AudioCnn cnn, int positions)
+    private static byte[] ClassifierOnnx(AudioCnnNetwork cnn, int positions)
     {
         var g = new OnnxGraphBuilder("emotionml_audio_cnn_classifier");
         var c = cnn.FeatureChannels;

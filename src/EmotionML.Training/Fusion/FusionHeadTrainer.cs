@@ -55,18 +55,20 @@ public sealed class FusionHeadTrainer : IEstimator<FusionHeadTransformer>
     {
         var o = _options;
         var c = o.Columns;
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(SchemaShape.Create(input.Schema));
         var head = o.Head with { };
         var schema = input.Schema;
         var columns = new List<string>();
         int faceFrames = 0, faceDim = 0, audioPositions = 0, audioDim = 0;
         if (head.UsesFace)
         {
-            (faceFrames, faceDim) = SetShape(schema, c.FaceFeaturesColumnName, c.FaceMaskColumnName);
+            (faceFrames, faceDim) = SetShape(schema, c.FaceFeaturesColumnName, c.FaceMaskColumnName, "face features", "frame mask");
             columns.AddRange([c.FaceFeaturesColumnName, c.FaceMaskColumnName]);
         }
         if (head.UsesAudio)
         {
-            (audioPositions, audioDim) = SetShape(schema, c.AudioFeaturesColumnName, c.AudioMaskColumnName);
+            (audioPositions, audioDim) = SetShape(schema, c.AudioFeaturesColumnName, c.AudioMaskColumnName, "audio features", "audio mask");
             columns.AddRange([c.AudioFeaturesColumnName, c.AudioMaskColumnName]);
         }
         var table = TrainingTable.Read(input, o.Training.LabelColumnName, o.Training.GroupColumnName, columns.ToArray());
@@ -106,18 +108,18 @@ public sealed class FusionHeadTrainer : IEstimator<FusionHeadTransformer>
         _ => $"face {h.FaceAttention.ToString().ToLowerInvariant()} × audio {h.AudioAttention.ToString().ToLowerInvariant()}, {(h.Fusion == FusionKind.Fbp ? "FBP" : "concat")}",
     };
 
-    private static (int Items, int Dim) SetShape(DataViewSchema schema, string features, string mask)
+    private static (int Items, int Dim) SetShape(DataViewSchema schema, string features, string mask, string featuresRole, string maskRole)
     {
         const string featuresExpected = "a vector of Single [items·D] (known size)", maskExpected = "a vector of Single [items] (known size)";
-        var f = schema.GetColumnOrNull(features) ?? throw SchemaError.Mismatch(features, "features", featuresExpected, SchemaError.Missing);
-        var m = schema.GetColumnOrNull(mask) ?? throw SchemaError.Mismatch(mask, "mask", maskExpected, SchemaError.Missing);
+        var f = schema.GetColumnOrNull(features) ?? throw SchemaError.Mismatch(features, featuresRole, featuresExpected, SchemaError.Missing);
+        var m = schema.GetColumnOrNull(mask) ?? throw SchemaError.Mismatch(mask, maskRole, maskExpected, SchemaError.Missing);
         if (f.Type is not VectorDataViewType { ItemType: var it, IsKnownSize: true } fv || it != NumberDataViewType.Single)
-            throw SchemaError.Mismatch(features, "features", featuresExpected, SchemaError.Describe(f.Type));
+            throw SchemaError.Mismatch(features, featuresRole, featuresExpected, SchemaError.Describe(f.Type));
         if (m.Type is not VectorDataViewType { IsKnownSize: true } mv)
-            throw SchemaError.Mismatch(mask, "mask", maskExpected, SchemaError.Describe(m.Type));
+            throw SchemaError.Mismatch(mask, maskRole, maskExpected, SchemaError.Describe(m.Type));
         var items = mv.Size;
         if (fv.Size % items != 0)
-            throw SchemaError.Mismatch(features, "features", $"a vector of Single whose size is a multiple of the {items} items of '{mask}'", SchemaError.Describe(f.Type));
+            throw SchemaError.Mismatch(features, featuresRole, $"a vector of Single whose size is a multiple of the {items} items of '{mask}'", SchemaError.Describe(f.Type));
         return (items, fv.Size / items);
     }
 

@@ -3,10 +3,10 @@ using static TorchSharp.torch;
 namespace EmotionML.Training.Onnx;
 
 /// <summary>
-/// Writes the feature extractor of a trained <see cref="AudioCnn.AudioCnn"/> as an ONNX graph (opset 17), eval mode
+/// Writes the feature extractor of a trained <see cref="AudioCnn.AudioCnnNetwork"/> as an ONNX graph (opset 17), eval mode
 /// (batch normalisation folded into the convolutions): input <c>spectrogram</c> [B,1,T,F] → output <c>features</c>
 /// [B, n, C] with n = H·W positions of the last pooling map (row-major over H, W) — the same as
-/// <see cref="AudioCnn.AudioCnn.FeatureSet"/>. B is symbolic (<c>batch</c>); T and F are fixed.
+/// <see cref="AudioCnn.AudioCnnNetwork.FeatureSet"/>. B is symbolic (<c>batch</c>); T and F are fixed.
 /// </summary>
 public static class AudioCnnOnnx
 {
@@ -17,10 +17,10 @@ public static class AudioCnnOnnx
     public const string FeaturesOutput = "features";
 
     /// <summary>Exports <paramref name="cnn"/> for spectrograms of <paramref name="frames"/> × <paramref name="bins"/>.</summary>
-    public static byte[] Export(AudioCnn.AudioCnn cnn, int frames, int bins)
+    public static byte[] Export(AudioCnn.AudioCnnNetwork cnn, int frames, int bins)
     {
         ArgumentNullException.ThrowIfNull(cnn);
-        var (h, w) = AudioCnn.AudioCnn.FeatureMapSize(frames, bins);
+        var (h, w) = AudioCnn.AudioCnnNetwork.FeatureMapSize(frames, bins);
         int c = cnn.FeatureChannels;
         var g = new OnnxGraphBuilder("emotionml_audio_cnn");
         using var scope = NewDisposeScope();
@@ -28,9 +28,9 @@ public static class AudioCnnOnnx
         var x = g.Input(SpectrogramInput, FusionHeadOnnx.BatchDim, 1, frames, bins);
         if (cnn.Options.InputMean != 0 || cnn.Options.InputScale != 1)
             x = g.Mul(g.Sub(x, g.Scalar(cnn.Options.InputMean, "input_mean")), g.Scalar(cnn.Options.InputScale, "input_scale"));
-        for (int i = 0; i < AudioCnn.AudioCnn.Layers.Count; i++)
+        for (int i = 0; i < AudioCnn.AudioCnnNetwork.Layers.Count; i++)
         {
-            var spec = AudioCnn.AudioCnn.Layers[i];
+            var spec = AudioCnn.AudioCnnNetwork.Layers[i];
             var conv = cnn.Convolutions[i];
             var weight = conv.weight!;
             var wt = weight.detach().cpu().to_type(ScalarType.Float64);
@@ -43,7 +43,7 @@ public static class AudioCnnOnnx
                 var variance = bn.running_var!.detach().cpu().to_type(ScalarType.Float64);
                 var gamma = bn.weight!.detach().cpu().to_type(ScalarType.Float64);
                 var beta = bn.bias!.detach().cpu().to_type(ScalarType.Float64);
-                var scale = gamma / (variance + AudioCnn.AudioCnn.BatchNormEpsilon).sqrt();
+                var scale = gamma / (variance + AudioCnn.AudioCnnNetwork.BatchNormEpsilon).sqrt();
                 wt = wt * scale.reshape(outC, 1, 1, 1);
                 bias = (bias - mean) * scale + beta;
             }
@@ -52,7 +52,7 @@ public static class AudioCnnOnnx
             long k = spec.Kernel, s = spec.Stride, p = spec.Padding;
             x = g.Relu(g.Conv(x, wName, bName, [k, k], [s, s], [p, p, p, p]));
             if (spec.PoolAfter)
-                x = g.MaxPool(x, [AudioCnn.AudioCnn.PoolKernel, AudioCnn.AudioCnn.PoolKernel], [AudioCnn.AudioCnn.PoolStride, AudioCnn.AudioCnn.PoolStride], [0, 0, 0, 0]);
+                x = g.MaxPool(x, [AudioCnn.AudioCnnNetwork.PoolKernel, AudioCnn.AudioCnnNetwork.PoolKernel], [AudioCnn.AudioCnnNetwork.PoolStride, AudioCnn.AudioCnnNetwork.PoolStride], [0, 0, 0, 0]);
         }
         var set = g.Transpose(g.Reshape(x, 0, c, -1), 0, 2, 1);
         g.Output(FeaturesOutput, set, FusionHeadOnnx.BatchDim, h * w, c);

@@ -41,6 +41,18 @@ public static class EmotionModel
         return WithDeployment(mlContext.Model.Load(stream, out inputSchema), checkedDeployment);
     }
 
+    /// <summary>
+    /// A typed prediction engine over a loaded model: clip path in; emotion name, probabilities by class name, attention
+    /// and whether a face was found out. One engine per thread.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model does not start with the video input stage or has no scored head.</exception>
+    public static EmotionPredictionEngine CreatePredictionEngine(MLContext mlContext, ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(model);
+        return new EmotionPredictionEngine(mlContext, model);
+    }
+
     private static EmotionDeploymentOptions Checked(EmotionDeploymentOptions? deployment)
     {
         var copy = (deployment ?? new EmotionDeploymentOptions()).Clone();

@@ -108,9 +108,6 @@ internal static class ModelFormat
         }
     }
 
-    /// <summary>A deep copy through the saved representation (what a zip would keep).</summary>
-    public static T RoundTrip<T>(T options) => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(options, Json), Json)!;
-
     public static void WriteBlob(ModelSaveContext ctx, string name, byte[] bytes)
         => ctx.SaveBinaryStream(name, w => { w.Write(bytes.Length); w.Write(bytes); });
 

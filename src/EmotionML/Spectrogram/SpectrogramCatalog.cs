@@ -13,6 +13,11 @@ public static partial class EmotionCatalog
     /// <param name="outputColumnName">Output column. Default <c>Spectrogram</c>.</param>
     /// <param name="inputColumnName">Audio column (float vector, 16 kHz mono). Default <c>Audio</c>.</param>
     /// <param name="frames">Frames per clip (10 ms each). Default 300.</param>
+    /// <example>
+    /// <code>
+    /// var pipeline = mlContext.Transforms.LoadVideo().Append(mlContext.Transforms.SpeechSpectrogram(frames: 300));
+    /// </code>
+    /// </example>
     public static SpeechSpectrogramEstimator SpeechSpectrogram(this TransformsCatalog catalog,
         string outputColumnName = "Spectrogram", string inputColumnName = "Audio", int frames = 300)
         => SpeechSpectrogram(catalog, new SpeechSpectrogramOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Frames = frames });
@@ -20,6 +25,11 @@ public static partial class EmotionCatalog
     /// <summary>Speech spectrogram with every option (see <see cref="SpeechSpectrogramOptions"/>).</summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="options">The options; copied.</param>
+    /// <example>
+    /// <code>
+    /// var spectrogram = mlContext.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = 200, Padding = SpectrogramPadding.Edge, LogPower = false });
+    /// </code>
+    /// </example>
     public static SpeechSpectrogramEstimator SpeechSpectrogram(this TransformsCatalog catalog, SpeechSpectrogramOptions options)
         => new(CatalogUtils.GetEnvironment(catalog ?? throw new ArgumentNullException(nameof(catalog))), options);
 
@@ -32,6 +42,11 @@ public static partial class EmotionCatalog
     /// <param name="inputColumnName">Audio column (float vector, 16 kHz mono). Default <c>Audio</c>.</param>
     /// <param name="bands">Mel bands. Default 64.</param>
     /// <param name="frames">Frames per clip (10 ms each). Default 300.</param>
+    /// <example>
+    /// <code>
+    /// var pipeline = mlContext.Transforms.LoadVideo().Append(mlContext.Transforms.LogMelSpectrogram(bands: 64));
+    /// </code>
+    /// </example>
     public static LogMelSpectrogramEstimator LogMelSpectrogram(this TransformsCatalog catalog,
         string outputColumnName = "LogMel", string inputColumnName = "Audio", int bands = 64, int frames = 300)
         => LogMelSpectrogram(catalog, new LogMelSpectrogramOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Bands = bands, Frames = frames });
@@ -39,6 +54,11 @@ public static partial class EmotionCatalog
     /// <summary>Log-Mel spectrogram with every option (see <see cref="LogMelSpectrogramOptions"/>).</summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="options">The options; copied.</param>
+    /// <example>
+    /// <code>
+    /// var logMel = mlContext.Transforms.LogMelSpectrogram(new LogMelSpectrogramOptions { Bands = 40, HighFrequency = 7600, DeltaWindow = 3 });
+    /// </code>
+    /// </example>
     public static LogMelSpectrogramEstimator LogMelSpectrogram(this TransformsCatalog catalog, LogMelSpectrogramOptions options)
         => new(CatalogUtils.GetEnvironment(catalog ?? throw new ArgumentNullException(nameof(catalog))), options);
 }

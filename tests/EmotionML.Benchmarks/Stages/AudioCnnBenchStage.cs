@@ -6,7 +6,7 @@ using EmotionML.Training.Torch;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
-using Cnn = EmotionML.Training.AudioCnn.AudioCnn;
+using Cnn = EmotionML.Training.AudioCnn.AudioCnnNetwork;
 using CnnOptions = EmotionML.Training.AudioCnn.AudioCnnOptions;
 using CnnTrainerOptions = EmotionML.Training.AudioCnn.AudioCnnTrainerOptions;
 

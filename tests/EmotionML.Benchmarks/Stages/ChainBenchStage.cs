@@ -14,7 +14,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
-using Cnn = EmotionML.Training.AudioCnn.AudioCnn;
+using Cnn = EmotionML.Training.AudioCnn.AudioCnnNetwork;
 using CnnOptions = EmotionML.Training.AudioCnn.AudioCnnOptions;
 
 namespace EmotionML.Benchmarks.Stages;

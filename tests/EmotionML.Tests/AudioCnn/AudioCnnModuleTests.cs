@@ -3,7 +3,7 @@ using EmotionML.Tests.Fusion;
 using EmotionML.Training.AudioCnn;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-using Cnn = EmotionML.Training.AudioCnn.AudioCnn;
+using Cnn = EmotionML.Training.AudioCnn.AudioCnnNetwork;
 
 namespace EmotionML.Tests.AudioCnn;
 

@@ -8,7 +8,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
-using Cnn = EmotionML.Training.AudioCnn.AudioCnn;
+using Cnn = EmotionML.Training.AudioCnn.AudioCnnNetwork;
 
 namespace EmotionML.Tests.Onnx;
 

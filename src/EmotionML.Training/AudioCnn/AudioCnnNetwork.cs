@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace EmotionML.Training.AudioCnn;
 
-/// <summary>Shape and hyper-parameters of an <see cref="AudioCnn"/>. JSON-serialisable.</summary>
+/// <summary>Shape and hyper-parameters of an <see cref="AudioCnnNetwork"/>. JSON-serialisable.</summary>
 public sealed record AudioCnnOptions
 {
     /// <summary>
@@ -54,7 +54,7 @@ public readonly record struct AudioConvSpec(int Kernel, int Stride, int Padding,
 /// for audio attention. <see cref="forward"/> adds global average pooling, dropout and a Linear classifier to K classes
 /// for pretraining (e.g. on RAVDESS). Export the feature extractor with <see cref="Onnx.AudioCnnOnnx.Export"/>.
 /// </summary>
-public sealed class AudioCnn : nn.Module<Tensor, Tensor>
+public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
 {
     /// <summary>The geometry of the five convolutions.</summary>
     public static readonly IReadOnlyList<AudioConvSpec> Layers =
@@ -72,7 +72,7 @@ public sealed class AudioCnn : nn.Module<Tensor, Tensor>
     private readonly Linear classifier;
 
     /// <summary>Creates the CNN (weights from TorchSharp's current generator).</summary>
-    public AudioCnn(AudioCnnOptions? options = null) : base(nameof(AudioCnn))
+    public AudioCnnNetwork(AudioCnnOptions? options = null) : base("AudioCnn")
     {
         options ??= new AudioCnnOptions();
         options.Validate();

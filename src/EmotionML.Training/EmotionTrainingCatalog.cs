@@ -1,0 +1,83 @@
+using EmotionML.Training;
+using EmotionML.Training.AudioCnn;
+using EmotionML.Training.Fusion;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML;
+
+/// <summary>
+/// EmotionML's TorchSharp trainers as ML.NET catalog extensions, found with <c>using Microsoft.ML;</c>. Each has a simple
+/// overload and an options overload; options are copied when the trainer is made.
+/// </summary>
+public static class EmotionTrainingCatalog
+{
+    /// <summary>
+    /// The paper's fusion head: <c>mlContext.MulticlassClassification.Trainers.EmotionFusionHead(...)</c>. Reads
+    /// FaceFeatures/FrameMask and AudioFeatures/AudioMask and a key label, writes Score, PredictedLabel and the attention weights.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">Key label column (from <c>MapValueToKey</c>). Default <c>Label</c>.</param>
+    /// <param name="modalities">Face and audio, or one of them. Default both.</param>
+    /// <param name="maxEpochs">Epoch limit (early stopping on a validation split). Default 60.</param>
+    /// <example>
+    /// <code>
+    /// var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+    ///     .Append(mlContext.MulticlassClassification.Trainers.EmotionFusionHead(maxEpochs: 40));
+    /// </code>
+    /// </example>
+    public static FusionHeadTrainer EmotionFusionHead(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", Modalities modalities = Modalities.Both, int maxEpochs = 60)
+        => catalog.EmotionFusionHead(new FusionHeadTrainerOptions
+        {
+            Head = new FusionHeadOptions { Modalities = modalities },
+            Training = new TrainerOptions { LabelColumnName = labelColumnName, MaxEpochs = maxEpochs },
+        });
+
+    /// <summary>The fusion head with every option (architecture, optimisation, columns).</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">The options; copied.</param>
+    /// <example>
+    /// <code>
+    /// var head = mlContext.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+    /// {
+    ///     Head = new FusionHeadOptions { FaceAttention = AttentionKind.Transformer, AudioAttention = AttentionKind.Self, Fusion = FusionKind.Fbp },
+    ///     Training = new TrainerOptions { MaxEpochs = 60, GroupColumnName = "Speaker", Device = ExecutionDevice.Cuda },
+    /// });
+    /// </code>
+    /// </example>
+    public static FusionHeadTrainer EmotionFusionHead(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, FusionHeadTrainerOptions options)
+        => new(CatalogUtils.GetEnvironment(catalog ?? throw new ArgumentNullException(nameof(catalog))), options);
+
+    /// <summary>Trains the audio CNN on spectrograms and adds its feature set (AudioFeatures, AudioMask): <c>mlContext.Transforms.TrainAudioCnn(...)</c>.</summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="labelColumnName">Key label column. Default <c>Label</c>.</param>
+    /// <param name="spectrogramColumnName">Spectrogram column [T, F]. Default <c>Spectrogram</c>.</param>
+    /// <param name="maxEpochs">Epoch limit. Default 30.</param>
+    /// <example>
+    /// <code>
+    /// var audio = mlContext.Transforms.SpeechSpectrogram().Append(mlContext.Transforms.TrainAudioCnn(maxEpochs: 20));
+    /// </code>
+    /// </example>
+    public static AudioCnnTrainer TrainAudioCnn(this TransformsCatalog catalog, string labelColumnName = "Label", string spectrogramColumnName = "Spectrogram", int maxEpochs = 30)
+    {
+        var options = new AudioCnnTrainerOptions { SpectrogramColumnName = spectrogramColumnName };
+        options.Training.LabelColumnName = labelColumnName;
+        options.Training.MaxEpochs = maxEpochs;
+        return catalog.TrainAudioCnn(options);
+    }
+
+    /// <summary>Trains the audio CNN with every option.</summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="options">The options; copied.</param>
+    /// <example>
+    /// <code>
+    /// var audio = mlContext.Transforms.TrainAudioCnn(new AudioCnnTrainerOptions
+    /// {
+    ///     Network = new AudioCnnOptions { Channels = [32, 64, 128, 96, 64] },
+    ///     Training = new TrainerOptions { BatchSize = 32, MaxEpochs = 30 },
+    /// });
+    /// </code>
+    /// </example>
+    public static AudioCnnTrainer TrainAudioCnn(this TransformsCatalog catalog, AudioCnnTrainerOptions options)
+        => new(CatalogUtils.GetEnvironment(catalog ?? throw new ArgumentNullException(nameof(catalog))), options);
+}

@@ -1,0 +1,86 @@
+using System.Text.Json.Serialization;
+
+namespace EmotionML.Training.Fusion;
+
+/// <summary>Which modalities a <see cref="FusionHead"/> uses.</summary>
+public enum Modalities
+{
+    /// <summary>Face and audio, fused by <see cref="FusionHeadOptions.Fusion"/>.</summary>
+    Both,
+    /// <summary>Face only (ablation): face attention, then the classifier.</summary>
+    FaceOnly,
+    /// <summary>Audio only (ablation): audio attention, then the classifier.</summary>
+    AudioOnly,
+}
+
+/// <summary>Shape and hyper-parameters of a <see cref="FusionHead"/>. JSON-serialisable.</summary>
+public sealed record FusionHeadOptions
+{
+    /// <summary>d_v, the per-frame face feature dimension. Default 512.</summary>
+    public int FaceDim { get; set; } = 512;
+
+    /// <summary>d_a, the per-position audio feature dimension (the audio CNN's channel count C). Default 128.</summary>
+    public int AudioDim { get; set; } = 128;
+
+    /// <summary>Attention over the face frames. Default transformer (best in the paper).</summary>
+    public AttentionKind FaceAttention { get; set; } = AttentionKind.Transformer;
+
+    /// <summary>Attention over the audio map positions. Default transformer.</summary>
+    public AttentionKind AudioAttention { get; set; } = AttentionKind.Transformer;
+
+    /// <summary>Cross-modal fusion (used when <see cref="Modalities"/> is <see cref="Fusion.Modalities.Both"/>). Default FBP.</summary>
+    public FusionKind Fusion { get; set; } = FusionKind.Fbp;
+
+    /// <summary>Face and audio, or one of them for ablations. Default both.</summary>
+    public Modalities Modalities { get; set; } = Modalities.Both;
+
+    /// <summary>m of transformer-attention (reduced dimension). Default 64.</summary>
+    public int TransformerDim { get; set; } = 64;
+
+    /// <summary>o, FBP's output dimension. Default 256.</summary>
+    public int FbpOutputDim { get; set; } = 256;
+
+    /// <summary>k, FBP's factor (sum-pooling window). Default 4.</summary>
+    public int FbpFactor { get; set; } = 4;
+
+    /// <summary>Whether FBP applies the signed square root before l2-normalisation. Default true.</summary>
+    public bool FbpSignedSqrt { get; set; } = true;
+
+    /// <summary>Dropout before the attention scoring layers. Default 0.5 (Frame Attention Networks).</summary>
+    public double AttentionDropout { get; set; } = 0.5;
+
+    /// <summary>Dropout after FBP's element-wise product. Default 0.1.</summary>
+    public double FbpDropout { get; set; } = 0.1;
+
+    /// <summary>Dropout before the classifier. Default 0.5.</summary>
+    public double ClassifierDropout { get; set; } = 0.5;
+
+    /// <summary>K, the number of classes. Default 7.</summary>
+    public int Classes { get; set; } = 7;
+
+    /// <summary>Throws <see cref="ArgumentException"/> for an unusable setting.</summary>
+    public void Validate()
+    {
+        static void Positive(int v, string name) { if (v <= 0) throw new ArgumentException($"FusionHeadOptions.{name} must be positive, not {v}."); }
+        static void Probability(double p, string name) { if (p < 0 || p >= 1 || double.IsNaN(p)) throw new ArgumentException($"FusionHeadOptions.{name} must be in [0,1), not {p}."); }
+        Positive(FaceDim, nameof(FaceDim));
+        Positive(AudioDim, nameof(AudioDim));
+        Positive(TransformerDim, nameof(TransformerDim));
+        Positive(FbpOutputDim, nameof(FbpOutputDim));
+        Positive(FbpFactor, nameof(FbpFactor));
+        if (Classes < 2) throw new ArgumentException($"FusionHeadOptions.Classes must be at least 2, not {Classes}.");
+        Probability(AttentionDropout, nameof(AttentionDropout));
+        Probability(FbpDropout, nameof(FbpDropout));
+        Probability(ClassifierDropout, nameof(ClassifierDropout));
+        if (!Enum.IsDefined(FaceAttention) || !Enum.IsDefined(AudioAttention) || !Enum.IsDefined(Fusion) || !Enum.IsDefined(Modalities))
+            throw new ArgumentException("FusionHeadOptions has an undefined enum value.");
+    }
+
+    /// <summary>Whether the face branch is used.</summary>
+    [JsonIgnore]
+    public bool UsesFace => Modalities != Modalities.AudioOnly;
+
+    /// <summary>Whether the audio branch is used.</summary>
+    [JsonIgnore]
+    public bool UsesAudio => Modalities != Modalities.FaceOnly;
+}
