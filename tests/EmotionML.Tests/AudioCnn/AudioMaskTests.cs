@@ -9,7 +9,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 using Xunit;
-using Cnn = EmotionML.Training.AudioCnn.AudioCnn;
+using Cnn = EmotionML.Training.AudioCnn.AudioCnnNetwork;
 using CnnOptions = EmotionML.Training.AudioCnn.AudioCnnOptions;
 
 namespace EmotionML.Tests.AudioCnn;
