@@ -4,7 +4,8 @@
 # Installs what is missing (idempotent; Debian 12, as root or with sudo):
 #  - apt: jupyter-nbconvert python3-nbclient jupyter-client jupyter-core, fonts-dejavu-core (plot text)
 #  - dotnet tool Microsoft.dotnet-interactive (pinned) and its Jupyter kernels
-#  - a Release build of src/EmotionML.Training when missing or older than the sources (notebooks that #r its DLLs)
+#  - a Release build of src/EmotionML.Experiments (with EmotionML and EmotionML.Training) when missing or older than the
+#    sources (notebooks that #r its DLLs)
 #  - the local package feed artifacts/packages (scripts/pack.sh --no-tool) when missing or older than the sources
 #    (notebooks that load the library with #r "nuget: EmotionML, ..."; notebooks/nuget.config lists the feed)
 #  - the NuGet-cache copy of TorchSharp's native library patched for Debian 12 (scripts/setup.sh)
@@ -43,10 +44,10 @@ if ! "$JUPYTER" kernelspec list 2>/dev/null | grep -q '\.net-csharp'; then
 fi
 
 # 3. The library build the notebooks reference, and the patched TorchSharp native library in the NuGet cache.
-dll=src/EmotionML.Training/bin/Release/net10.0/EmotionML.Training.dll
-if [ ! -f "$dll" ] || [ -n "$(find src/EmotionML src/EmotionML.Training \( -name '*.cs' -o -name '*.csproj' \) -newer "$dll" -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null | head -n 1)" ]; then
+dll=src/EmotionML.Experiments/bin/Release/net10.0/EmotionML.Experiments.dll
+if [ ! -f "$dll" ] || [ -n "$(find src/EmotionML src/EmotionML.Training src/EmotionML.Experiments \( -name '*.cs' -o -name '*.csproj' \) -newer "$dll" -not -path '*/obj/*' -not -path '*/bin/*' 2>/dev/null | head -n 1)" ]; then
   bash scripts/setup.sh >/dev/null || fail "scripts/setup.sh failed"
-  dotnet build src/EmotionML.Training/EmotionML.Training.csproj -c Release -v q -nologo >/dev/null || fail "dotnet build -c Release failed"
+  dotnet build src/EmotionML.Experiments/EmotionML.Experiments.csproj -c Release -v q -nologo >/dev/null || fail "dotnet build -c Release failed"
 else
   tools=build/EmotionML.BuildTools/bin/Release/net10.0/EmotionML.BuildTools.dll
   lib="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so"

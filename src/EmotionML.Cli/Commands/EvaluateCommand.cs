@@ -1,6 +1,6 @@
 using System.CommandLine;
 using EmotionML.FaceFeatures;
-using EmotionML.Training.Experiments;
+using EmotionML.Experiments;
 using EmotionML.Training.Fusion;
 using Microsoft.ML;
 
@@ -60,14 +60,17 @@ internal static class EvaluateCommand
                 var variant = $"basic-{ExperimentSuite.Short(o.Backbone)}";
                 ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, [new(variant, new FaceFeatureOptions { Backbone = o.Backbone })], new SyncProgress<int>(_ => step(null))));
                 if (o.AudioCnnOnnx != null) FusionExperiment.AddAudioFeatures(ml, set, o.AudioCnnOnnx, o.SpectrogramFrames);
+                set = ClipFailures.Report(ctx, set);
+                if (set.Clips.Select(c => c.Speaker).Distinct().Count() < k)
+                    throw new InvalidInputException($"{set.Clips.Count} usable clips of {set.Clips.Select(c => c.Speaker).Distinct().Count()} speakers left: too few for {k} folds.");
                 var head = o.Head with { FaceAttention = parse.GetValue(faceAttention), AudioAttention = parse.GetValue(audioAttention), Fusion = parse.GetValue(fusion), Modalities = mods };
                 var name = FusionHeadTrainer.Describe(head);
                 var r = FusionExperiment.Run(ml, set, variant, head, o.Training, k, name, log);
-                ctx.Output.WriteLine($"{name}: accuracy {r.AccuracyText} %, macro-F1 {100 * r.MeanMacroF1:0.0} ± {100 * r.StdMacroF1:0.0} % ({k}-fold speaker-independent, {clips.Count} clips, face found in {set.FaceFoundRate:P1} of frames)");
+                ctx.Output.WriteLine($"{name}: accuracy {r.AccuracyText} %, macro-F1 {100 * r.MeanMacroF1:0.0} ± {100 * r.StdMacroF1:0.0} % ({k}-fold speaker-independent, {set.Clips.Count} clips, face found in {set.FaceFoundRate:P1} of frames)");
                 ctx.Output.WriteLine(r.ConfusionMarkdown());
                 if (parse.GetValue(markdown) is { } md)
                     File.WriteAllText(md.FullName, ExperimentSuite.Markdown([new ExperimentRow("configuration", r, 0)], ctx.CommandLine, set, o) + "\n" + r.ConfusionMarkdown());
-                return ExitCodes.Ok;
+                return ClipFailures.Finish(ctx, set.Failures.Count, clips.Count);
             }
             var (rows, features) = ExperimentSuite.Run(ml, clips, o, log);
             var table = ExperimentSuite.Markdown(rows, ctx.CommandLine, features, o);
@@ -78,7 +81,7 @@ internal static class EvaluateCommand
                 File.WriteAllText(jsonFile.FullName, ExperimentSuite.Json(rows, ctx.CommandLine, features));
             if (parse.GetValue(markdown) is { } file)
                 File.WriteAllText(file.FullName, table + (best != null ? $"\nConfusion matrix of {best.Result.Name} (pooled over folds):\n\n{best.Result.ConfusionMarkdown()}" : ""));
-            return ExitCodes.Ok;
+            return ClipFailures.Finish(ctx, features.Failures.Count, clips.Count);
         });
         return command;
     }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EmotionML.FaceFeatures;
-using EmotionML.Training.Experiments;
+using EmotionML.Experiments;
 using Microsoft.ML;
 
 namespace EmotionML.Cli.Commands;
@@ -13,29 +13,31 @@ internal static class ExtractCommand
     {
         var dataset = new Option<string>("--dataset") { Description = "Shared audio-visual dataset (default javanese-av).", DefaultValueFactory = _ => "javanese-av" };
         var manifest = new Option<FileInfo?>("--manifest") { Description = "Clips from a manifest CSV (path,label,speaker) instead of a shared dataset.", HelpName = "m.csv" };
-        var output = new Option<FileInfo>("--out", "-o") { Description = "CSV to write: path,label,speaker,frames_with_face, then the clip's mean face feature (f0…) and, with --audio-cnn, its mean audio feature (a0…).", Required = true, HelpName = "features.csv" };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "CSV to write, one row per clip that worked, in manifest order: path,label,speaker,frames_with_face (frames in which a face was found), then the clip's mean face feature over its real frames (f0…) and, with --audio-cnn, its mean audio feature over the real (unmasked) positions (a0…).", Required = true, HelpName = "features.csv" };
         var frames = new Option<int>("--frames") { Description = "Frames per clip. Default 8.", DefaultValueFactory = _ => 8 };
         var backbone = EvaluateCommand.Enum<FaceBackboneKind>("--backbone", "Face backbone", FaceBackboneKind.FerDenseNet121);
         var enhancement = EvaluateCommand.Enum<FeatureEnhancement>("--enhancement", "Feature enhancement", FeatureEnhancement.Basic);
         var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = "Also extract audio CNN features with this ONNX file (see train-audio).", HelpName = "cnn.onnx" };
-        var command = new Command("extract", $"Extract per-clip features for a manifest (decode, align faces, backbone with enhancement; optionally the audio CNN). Results are cached under {FeatureArrayCache.Directory} (set EMOTIONML_CACHE), keyed by the clips and every setting, so later runs, evaluate and notebooks reuse them.")
+        var parallel = PredictCommand.ParallelOption();
+        var command = new Command("extract", $"Extract per-clip features for a manifest (decode, align faces, backbone with enhancement; optionally the audio CNN). Results are cached under {FeatureArrayCache.Directory} (set EMOTIONML_CACHE), keyed by the clips and every setting, so later runs, evaluate and notebooks reuse them. A clip that cannot be used is reported on stderr and left out of the CSV; the exit code is then 1.")
         {
-            dataset, manifest, output, frames, backbone, enhancement, audioCnn,
+            dataset, manifest, output, frames, backbone, enhancement, audioCnn, parallel,
         };
         command.SetAction(parse =>
         {
             var ctx = context();
             var ml = ctx.CreateMLContext(0);
-            var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
-            var set = new FusionFeatureSet { Clips = clips, Frames = parse.GetValue(frames), FrameMask = new float[clips.Count][] };
+            var workers = PredictCommand.Parallel(parse, parallel);
+            var all = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
+            var set = new FusionFeatureSet { Clips = all, Frames = parse.GetValue(frames), FrameMask = new float[all.Count][] };
             var options = new FaceFeatureOptions { Backbone = parse.GetValue(backbone), Enhancement = parse.GetValue(enhancement), Execution = ctx.Execution };
             var name = $"{options.Enhancement}-{ExperimentSuite.Short(options.Backbone)}".ToLowerInvariant();
-            ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, [new(name, options)], new SyncProgress<int>(_ => step(null))));
-            if (parse.GetValue(audioCnn) is { } cnn)
-            {
-                if (!cnn.Exists) throw new ModelFileException(cnn.FullName, "audio CNN ONNX file not found.");
-                FusionExperiment.AddAudioFeatures(ml, set, cnn.FullName, 300);
-            }
+            FileInfo? cnn = parse.GetValue(audioCnn);
+            if (cnn is { Exists: false }) throw new ModelFileException(cnn.FullName, "audio CNN ONNX file not found.");
+            ctx.WithProgress("face features", all.Count, step => FusionExperiment.AddFaceFeatures(ml, set, [new(name, options)], new SyncProgress<int>(_ => step(null)), workers));
+            if (cnn != null) FusionExperiment.AddAudioFeatures(ml, set, cnn.FullName, 300);
+            set = ClipFailures.Report(ctx, set);
+            var clips = set.Clips;
             var (face, d) = set.Face[name];
             using var w = new StreamWriter(parse.GetRequiredValue(output).FullName);
             var header = new List<string> { "path", "label", "speaker", "frames_with_face" };
@@ -50,17 +52,19 @@ internal static class ExtractCommand
                 for (var f = 0; f < set.Frames; f++)
                     if (mask[f] > 0)
                         for (var j = 0; j < d; j++) mean[j] += face[i][f * d + j] / real;
-                var fields = new List<string> { clips[i].Path, clips[i].Label, clips[i].Speaker, mask.Sum().ToString(CultureInfo.InvariantCulture) };
+                var fields = new List<string> { clips[i].Path, clips[i].Label, clips[i].Speaker, set.FramesWithFace[i].ToString(CultureInfo.InvariantCulture) };
                 fields.AddRange(mean.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)));
                 if (set.Audio != null)
                 {
                     var (n, c) = set.AudioShape;
-                    fields.AddRange(Enumerable.Range(0, c).Select(j => Enumerable.Range(0, n).Average(p => set.Audio[i][p * c + j]).ToString("G6", CultureInfo.InvariantCulture)));
+                    var positions = Enumerable.Range(0, n).Where(p => set.AudioMask![i][p] > 0).ToArray();
+                    fields.AddRange(Enumerable.Range(0, c).Select(j => (positions.Length == 0 ? 0 : positions.Average(p => set.Audio[i][p * c + j])).ToString("G6", CultureInfo.InvariantCulture)));
                 }
                 w.WriteLine(string.Join(',', fields));
             }
+            w.Flush();
             ctx.Output.WriteLine($"{clips.Count} clips → {parse.GetRequiredValue(output).FullName} ({d}-d face features{(set.Audio != null ? $", {set.AudioShape.Dim}-d audio features" : "")}); face found in {set.FaceFoundRate:P1} of frames");
-            return ExitCodes.Ok;
+            return ClipFailures.Finish(ctx, set.Failures.Count, all.Count);
         });
         return command;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EmotionML.Experiments;
 
 namespace EmotionML.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
+using EmotionML.Experiments;
 
 namespace EmotionML.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using EmotionML.Training;
-using EmotionML.Training.Experiments;
+using EmotionML.Experiments;
 using Microsoft.ML;
 
 namespace EmotionML.Cli.Commands;
@@ -85,11 +85,11 @@ internal static class Clips
     public static List<ClipRecord> Load(FileInfo? manifest, string dataset)
     {
         if (manifest != null)
-            return ClipManifest.Read(manifest.FullName).Select(e => new ClipRecord(e.Path, e.Label, e.Speaker)).ToList();
+            return ClipManifest.Read(manifest.FullName);
         if (ClipManifest.Datasets.All(d => d.Name != dataset))
             throw new UsageException($"--dataset {dataset}: unknown (known: {string.Join(", ", ClipManifest.Datasets.Select(d => d.Name))}).");
-        // The library's reader: audio-visual rows only (CREMA-D's audio-only files are left out).
-        return EmotionML.Training.Experiments.ClipManifest.FromShared(dataset);
+        // Every labelled row, audio-only ones included (see ClipManifest for how the audio-visual commands treat them).
+        return ClipManifest.FromShared(dataset);
     }
 
     public static int[] ParseChannels(string text)

@@ -54,7 +54,8 @@ internal static class TrainCommand
                 Training = new TrainerOptions { GroupColumnName = "Speaker", MaxEpochs = parse.GetValue(epochs), Seed = parse.GetValue(seed), ValidationFraction = 0.2, Progress = new SyncProgress<TrainingProgress>(p => ctx.Error.WriteLine($"epoch {p.Epoch}: train loss {p.TrainLoss:0.000}, validation loss {p.ValidationLoss:0.000}, accuracy {p.ValidationAccuracy:P1}{(p.IsBest ? " *" : "")}")) },
             };
             head.Columns.Execution = ctx.Execution;
-            var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = n })
+            // Audio-only clips (see ClipManifest) give zero frames: the head rests on their audio, in training and in predict.
+            var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = n, MissingVideo = MissingStreamPolicy.Empty })
                 .Append(ml.Transforms.AlignFaces(new FaceAlignment.FaceAlignmentOptions { MaxFrames = n, Execution = ctx.Execution }))
                 .Append(ml.Transforms.ExtractFaceFeatures(new FaceFeatureOptions { Backbone = parse.GetValue(backbone), Enhancement = parse.GetValue(enhancement), Execution = ctx.Execution }))
                 .Append(ml.Transforms.SpeechSpectrogram())

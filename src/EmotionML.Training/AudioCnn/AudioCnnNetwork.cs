@@ -1,3 +1,4 @@
+using AudioCnnGeometry = EmotionML.AudioCnn.AudioCnnGeometry;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,16 +58,10 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
 {
     /// <summary>The geometry of the five convolutions.</summary>
     public static readonly IReadOnlyList<AudioConvSpec> Layers =
-    [
-        new(11, 4, 2, true),
-        new(5, 1, 2, true),
-        new(3, 1, 1, false),
-        new(3, 1, 1, false),
-        new(3, 1, 1, true),
-    ];
+        [.. AudioCnnGeometry.Layers.Select(l => new AudioConvSpec(l.Kernel, l.Stride, l.Padding, l.PoolAfter))];
 
     /// <summary>The max-pool kernel and stride.</summary>
-    public const int PoolKernel = 3, PoolStride = 2;
+    public const int PoolKernel = AudioCnnGeometry.PoolKernel, PoolStride = AudioCnnGeometry.PoolStride;
 
     /// <summary>The batch normalisation epsilon.</summary>
     public const double BatchNormEpsilon = 1e-5;
@@ -113,22 +108,7 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
     public Linear Classifier => classifier;
 
     /// <summary>(H, W) of the feature map for a T × F input; throws when the input is too small.</summary>
-    public static (int H, int W) FeatureMapSize(int frames, int bins)
-    {
-        int h = frames, w = bins;
-        foreach (var l in Layers)
-        {
-            h = (h + 2 * l.Padding - l.Kernel) / l.Stride + 1;
-            w = (w + 2 * l.Padding - l.Kernel) / l.Stride + 1;
-            if (l.PoolAfter)
-            {
-                h = h < PoolKernel ? 0 : (h - PoolKernel) / PoolStride + 1;
-                w = w < PoolKernel ? 0 : (w - PoolKernel) / PoolStride + 1;
-            }
-            if (h <= 0 || w <= 0) throw new ArgumentException($"A {frames}×{bins} spectrogram is too small for the audio CNN (needs about 67×67 or more).");
-        }
-        return (h, w);
-    }
+    public static (int H, int W) FeatureMapSize(int frames, int bins) => AudioCnnGeometry.FeatureMapSize(frames, bins);
 
     /// <summary>The last pooling feature map [B, C, H, W] of a spectrogram batch [B, 1, T, F].</summary>
     public Tensor Features(Tensor spectrogram)

@@ -99,7 +99,11 @@ public sealed class TrainerOptions
     /// <summary>TorchSharp CPU threads. Default 1 (reproducible; raise on big machines).</summary>
     public int Threads { get; set; } = 1;
 
-    /// <summary>When set, the weights and epoch are saved here after every epoch and a run resumes from them. Default null.</summary>
+    /// <summary>
+    /// When set, a checkpoint is written here after every epoch (weights; <c>.best</c> the best weights; <c>.optim</c> the
+    /// optimiser state; <c>.json</c> epoch, best loss and epoch, patience, progress and the CPU generator state) and a run
+    /// with the same settings and data resumes from it exactly: the result equals an uninterrupted run's. Default null.
+    /// </summary>
     public string? CheckpointPath { get; set; }
 
     /// <summary>Called after every epoch.</summary>

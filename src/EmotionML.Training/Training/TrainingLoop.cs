@@ -36,18 +36,19 @@ internal static class TrainingLoop
         var bestEpoch = 0;
         Dictionary<string, Tensor>? best = null;
         var startEpoch = 1;
-        if (o.CheckpointPath is { } ckpt && File.Exists(ckpt) && File.Exists(ckpt + ".json"))
+        var patience = 0;
+        if (o.CheckpointPath is { } ckpt && File.Exists(ckpt + ".json"))
         {
-            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(ckpt + ".json"))!;
-            model.load(ckpt);
+            var state = Checkpoint.Read(ckpt, model, optimizer, out best);
             startEpoch = state.Epoch + 1;
             bestLoss = state.BestLoss;
             bestEpoch = state.BestEpoch;
-            best = Snapshot(model);
+            patience = state.Patience;
+            history.AddRange(state.History);
             // Replay the shuffles of the finished epochs so a resumed run sees the same batches as an uninterrupted one.
             for (var e = 1; e < startEpoch; e++) Shuffle(train, rng);
+            if (validation.Length > 0 && patience >= o.EarlyStoppingPatience) startEpoch = o.MaxEpochs + 1; // it had stopped early
         }
-        var patience = 0;
         for (var epoch = startEpoch; epoch <= o.MaxEpochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -86,13 +87,7 @@ internal static class TrainingLoop
             history.Add(progress);
             o.Progress?.Report(progress);
             if (o.CheckpointPath is { } path)
-            {
-                var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-                if (dir != null) Directory.CreateDirectory(dir);
-                model.save(path + ".tmp");
-                File.Move(path + ".tmp", path, overwrite: true);
-                File.WriteAllText(path + ".json", JsonSerializer.Serialize(new CheckpointState(epoch, bestLoss, bestEpoch)));
-            }
+                Checkpoint.Write(path, model, optimizer, best, new CheckpointState(epoch, bestLoss, bestEpoch, patience, history.ToList(), []));
             if (validation.Length > 0 && patience >= o.EarlyStoppingPatience) break;
         }
         if (best != null)
@@ -107,7 +102,81 @@ internal static class TrainingLoop
         return new TrainingReport(history, bestEpoch, train.Length, validation.Length);
     }
 
-    private sealed record CheckpointState(int Epoch, double BestLoss, int BestEpoch);
+    /// <summary>What a checkpoint holds besides the tensors: the epoch done, best loss/epoch, patience, the epochs' progress and the CPU generator.</summary>
+    private sealed record CheckpointState(int Epoch, double BestLoss, int BestEpoch, int Patience, List<TrainingProgress> History, byte[] TorchRngState);
+
+    /// <summary>
+    /// An exact checkpoint after an epoch: <c>path</c> the current weights, <c>path.best</c> the best weights,
+    /// <c>path.optim</c> the optimiser's state (Adam/AdamW moments, SGD momentum), <c>path.json</c> the
+    /// <see cref="CheckpointState"/> with TorchSharp's CPU generator state (dropout). The shuffles and the learning-rate
+    /// schedule follow from the epoch number. Each file is written to a temporary name and moved; the JSON is written
+    /// last, so a checkpoint is complete when its JSON exists.
+    /// </summary>
+    private static class Checkpoint
+    {
+        private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+        public static void Write(string path, nn.Module model, optim.Optimizer optimizer, Dictionary<string, Tensor>? best, CheckpointState state)
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (dir != null) Directory.CreateDirectory(dir);
+            Save(path, p => model.save(p));
+            if (best != null)
+            {
+                // The module writes the best weights: swap them in, save, swap the current ones back.
+                var current = Snapshot(model);
+                Copy(model, best);
+                Save(path + ".best", p => model.save(p));
+                Copy(model, current);
+                DisposeAll(current);
+            }
+            Save(path + ".optim", p => ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(p));
+            using var rng = torch.random.get_rng_state();
+            var withRng = state with { TorchRngState = rng.data<byte>().ToArray() };
+            Save(path + ".json", p => File.WriteAllText(p, JsonSerializer.Serialize(withRng, Json)));
+        }
+
+        public static CheckpointState Read(string path, nn.Module model, optim.Optimizer optimizer, out Dictionary<string, Tensor>? best)
+        {
+            CheckpointState state;
+            try
+            {
+                state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path + ".json"), Json)
+                    ?? throw new InvalidDataException("empty checkpoint state");
+                best = null;
+                if (File.Exists(path + ".best"))
+                {
+                    model.load(path + ".best");
+                    best = Snapshot(model);
+                }
+                model.load(path);
+                ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(path + ".optim");
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or JsonException or ArgumentException or NotSupportedException)
+            {
+                throw new InvalidInputException($"{path}: checkpoint cannot be resumed ({e.Message}); delete {path}* to start over.");
+            }
+            if (state.TorchRngState.Length > 0)
+            {
+                using var rng = torch.tensor(state.TorchRngState, dtype: ScalarType.Byte);
+                torch.random.set_rng_state(rng);
+            }
+            return state;
+        }
+
+        private static void Save(string path, Action<string> write)
+        {
+            write(path + ".tmp");
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+
+        private static void Copy(nn.Module model, Dictionary<string, Tensor> weights)
+        {
+            using (no_grad())
+                foreach (var (name, p) in model.state_dict())
+                    p.copy_(weights[name]);
+        }
+    }
 
     private static (double Loss, double Accuracy) Evaluate(nn.Module model, Forward forward, TrainingTable table, int[] rows, Tensor weights, Device device, int batch)
     {

@@ -19,7 +19,18 @@ public sealed class AudioFeatureOptions
     /// <summary>Output: the CNN's last pooling map as n = H·W vectors of C dims (vector [n, C]). Default "AudioFeatures".</summary>
     public string OutputColumnName { get; set; } = "AudioFeatures";
 
-    /// <summary>Output: 1 for each of the n positions (all real; kept for the fusion head's masked attention). Default "AudioMask".</summary>
+    /// <summary>
+    /// Input: the spectrogram's count of real frames (Int32, written by the spectrogram stages). Default
+    /// "SpectrogramFrames". When the input has no such column, every frame counts as real.
+    /// </summary>
+    public string ValidFramesColumnName { get; set; } = "SpectrogramFrames";
+
+    /// <summary>
+    /// Output: the attention mask [n] of the n positions, row-major over the feature map's time rows H and frequency
+    /// columns W. A time row is 1 when the frames it stands for start inside the real audio (the first ⌈valid·H/T⌉ rows),
+    /// 0 when they are padding; a clip without audio (0 real frames, e.g. <c>MissingAudio = Empty</c>) gets all zero, so
+    /// the fusion head rests on the face. Default "AudioMask".
+    /// </summary>
     public string MaskColumnName { get; set; } = "AudioMask";
 
     /// <summary>How the CNN's ONNX graph runs. Not saved (see <see cref="EmotionDeploymentOptions"/>).</summary>

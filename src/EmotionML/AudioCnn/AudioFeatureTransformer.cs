@@ -115,10 +115,20 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
     {
         private readonly AudioFeatureTransformer _parent;
         private readonly int _input;
+        private readonly int? _validFrames;
+        private readonly int _timeRows;
 
         public Mapper(AudioFeatureTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
+            var shape = parent._shape;
+            var (h, w) = AudioCnnGeometry.FeatureMapSize(shape.Frames, shape.Bins);
+            if (h * w != shape.Positions)
+                throw new ModelFormatException($"audio features: the CNN's {shape.Positions} positions are not the {h}×{w} map of a {shape.Frames}×{shape.Bins} spectrogram.");
+            _timeRows = h;
+            var name = parent._options.ValidFramesColumnName;
+            if (!string.IsNullOrEmpty(name) && schema.GetColumnOrNull(name) is not null)
+                _validFrames = FindInput(name, "real spectrogram frames", t => t == NumberDataViewType.Int32, "Int32");
             var size = parent._shape.Frames * parent._shape.Bins;
             _input = FindInput(parent._options.InputColumnName, InputRole,
                 t => t is VectorDataViewType { ItemType: var it, Size: var n } && it == NumberDataViewType.Single && n == size,
@@ -128,7 +138,7 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
 
         public override IReadOnlyList<OutputColumn> Outputs { get; }
 
-        public override IReadOnlyList<int> Dependencies => [_input];
+        public override IReadOnlyList<int> Dependencies => _validFrames is { } v ? [_input, v] : [_input];
 
         public override RowState CreateState(DataViewRow input) => new State(this, input);
 
@@ -136,6 +146,7 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
         {
             private readonly Mapper _m;
             private readonly ValueGetter<VBuffer<float>> _getter;
+            private readonly ValueGetter<int>? _validGetter;
             private readonly float[] _mask;
             private VBuffer<float> _buffer;
             private float[] _features = [];
@@ -144,7 +155,8 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
             {
                 _m = m;
                 _getter = InputGetter<VBuffer<float>>(input, m._input);
-                _mask = Enumerable.Repeat(1f, m._parent._shape.Positions).ToArray();
+                _validGetter = m._validFrames is { } v ? InputGetter<int>(input, v) : null;
+                _mask = new float[m._parent._shape.Positions];
             }
 
             protected override void Compute()
@@ -152,6 +164,10 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
                 var spectrogram = Getters.ReadVector(_getter, ref _buffer);
                 OnnxGraph.CheckFinite(spectrogram, _m._parent._options.InputColumnName);
                 _features = _m._parent.Run([spectrogram])[0];
+                var frames = _m._parent._shape.Frames;
+                var valid = frames;
+                _validGetter?.Invoke(ref valid);
+                AudioCnnGeometry.Mask(_mask, frames, _m._timeRows, valid);
             }
 
             public override Delegate GetGetter(int outputIndex) => outputIndex == 0

@@ -154,8 +154,13 @@ public sealed class FusionHeadTransformer : EmotionTransformerBase, IDisposable
             items[i].Features.CopyTo(f.Buffer.Span.Slice(i * n * d, n * d));
             var mask = m.Buffer.Span.Slice(i * n, n);
             items[i].Mask.CopyTo(mask);
-            // No real item: feed one all-zero item so the attention is defined (documented fallback).
-            if (!mask.ContainsAnyExcept(0f)) mask[0] = 1;
+            // No real item: feed one all-zero item so the attention is defined (documented fallback); the padded
+            // features themselves (e.g. the CNN's output for a silent spectrogram) never reach the head.
+            if (!mask.ContainsAnyExcept(0f))
+            {
+                mask[0] = 1;
+                f.Buffer.Span.Slice(i * n * d, d).Clear();
+            }
         }
         return (f, m);
     }

@@ -19,6 +19,9 @@ internal static class Framing
     /// <summary>Number of frames that lie entirely inside <paramref name="samples"/> samples (after padding short audio to one window).</summary>
     public static int FrameCount(int samples) => samples == 0 ? 0 : 1 + (Math.Max(samples, WindowSize) - WindowSize) / HopSize;
 
+    /// <summary>Real (not padded) frames of a fixed <paramref name="frames"/>-frame output of <paramref name="samples"/> samples.</summary>
+    public static int ValidFrames(int samples, int frames) => Math.Min(FrameCount(samples), frames);
+
     /// <summary>Zero-pads audio shorter than one window to one window.</summary>
     public static float[] PadToWindow(float[] audio)
     {

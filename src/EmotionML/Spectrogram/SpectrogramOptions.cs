@@ -39,6 +39,12 @@ public sealed class SpeechSpectrogramOptions
     public string OutputColumnName { get; set; } = "Spectrogram";
 
     /// <summary>
+    /// Output column: the number of real frames of the output (Int32, 0..<see cref="Frames"/>); frames from there on are
+    /// padding. 0 for empty audio. The audio feature stage turns it into its attention mask. Default <c>SpectrogramFrames</c>.
+    /// </summary>
+    public string ValidFramesColumnName { get; set; } = "SpectrogramFrames";
+
+    /// <summary>
     /// Sample rate of the input column in Hz. Default 16000 (the contract of the <c>Audio</c> column). Any other rate is
     /// resampled to 16 kHz per row with <see cref="AudioResampling.ResampleTo16k"/> before analysis.
     /// </summary>
@@ -98,6 +104,9 @@ public sealed class LogMelSpectrogramOptions
 
     /// <summary>Output column: a vector of Single of size 3·<see cref="Frames"/>·<see cref="Bands"/>, dimensions [3, Frames, Bands]. Default <c>LogMel</c>.</summary>
     public string OutputColumnName { get; set; } = "LogMel";
+
+    /// <summary>Output column: the number of real frames of the output (Int32, 0..<see cref="Frames"/>); frames from there on are padding. Default <c>LogMelFrames</c>.</summary>
+    public string ValidFramesColumnName { get; set; } = "LogMelFrames";
 
     /// <summary>Sample rate of the input column in Hz. Default 16000; any other rate is resampled to 16 kHz per row.</summary>
     public int SampleRate { get; set; } = 16000;

@@ -28,7 +28,7 @@ public sealed class SpeechSpectrogramEstimator : EmotionTrivialEstimator<SpeechS
     private protected override SpeechSpectrogramTransformer CreateTransformer() => new(Env, _options);
 
     private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
-        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, SpeechSpectrogramTransformer.OutputColumn(_options));
+        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, SpeechSpectrogramTransformer.OutputColumn(_options), _options.ValidFramesColumnName);
 }
 
 /// <summary>The speech spectrogram stage (see <see cref="SpeechSpectrogramOptions"/>); saves into ML.NET model zips.</summary>
@@ -62,10 +62,14 @@ public sealed class SpeechSpectrogramTransformer : EmotionTransformerBase
     private protected override BoundMapper Bind(DataViewSchema inputSchema)
     {
         var o = _options;
-        return new SpectrogramMapper(inputSchema, o.InputColumnName, OutputColumn(o), () =>
+        return new SpectrogramMapper(inputSchema, o.InputColumnName, OutputColumn(o), o.ValidFramesColumnName, () =>
         {
             var extractor = new SpeechSpectrogramExtractor(o);
-            return (audio, row) => extractor.Compute(AudioInput.Prepare(audio, o.SampleRate, o.RejectEmptyAudio, o.InputColumnName, row));
+            return (audio, row) =>
+            {
+                var prepared = AudioInput.Prepare(audio, o.SampleRate, o.RejectEmptyAudio, o.InputColumnName, row);
+                return (extractor.Compute(prepared), Framing.ValidFrames(prepared.Length, o.Frames));
+            };
         });
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Text.Json;
+using EmotionML.Experiments;
 using EmotionML.FaceAlignment;
 using EmotionML.FaceFeatures;
 using EmotionML.VideoInput;
@@ -357,7 +358,6 @@ public sealed class FaceFeatureTests(ITestOutputHelper output)
             cacheDirectory: Environment.GetEnvironmentVariable("EMOTIONML_TABLE1_CACHE"));
         output.WriteLine(BackboneComparison.ToMarkdown(rows));
         Assert.All(rows, r => Assert.Equal(7 * sizes[1], r.TestImages));
-        Assert.All(rows, r => Assert.InRange(r.Accuracy, 0, 1));
         if (full == null) Assert.True(rows[0].Accuracy > 1.0 / 7, $"mini-Xception features accuracy {rows[0].Accuracy:P1}");
     }
 

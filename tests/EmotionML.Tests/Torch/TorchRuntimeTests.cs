@@ -17,16 +17,23 @@ public sealed class TorchRuntimeTests
         Assert.Equal(a, b);
     }
 
-    [Fact]
+    [NoTorchCudaFact]
     public void CudaWithoutCudaThrowsOrFallsBack()
     {
         TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
-        if (torch.cuda.is_available()) return; // a CUDA machine: nothing to check here
         var e = Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 0, fallbackToCpu: false));
         Assert.Contains(TorchRuntime.LibTorchDirVariable, e.Message);
         Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 0, fallbackToCpu: true).type);
         Assert.Equal(DeviceType.CPU, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = ExecutionDevice.Cuda, FallbackToCpu = true }).type);
         Assert.Throws<EmotionMLException>(() => TorchRuntime.ResolveDevice((ExecutionDevice)7, 0, fallbackToCpu: true));
+    }
+
+    [TorchCudaFact]
+    public void CudaIsChosenWhereItIsPresent()
+    {
+        Assert.Equal(DeviceType.CUDA, TorchRuntime.ResolveDevice(ExecutionDevice.Cuda, 0, fallbackToCpu: false).type);
+        Assert.Equal(DeviceType.CUDA, TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1, Device = ExecutionDevice.Cuda }).type);
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
     }
 
     [Fact]

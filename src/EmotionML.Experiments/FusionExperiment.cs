@@ -1,14 +1,16 @@
+using EmotionML.AudioCnn;
 using EmotionML.Core;
+using EmotionML.FaceAlignment;
 using EmotionML.FaceFeatures;
 using EmotionML.Spectrogram;
+using EmotionML.Training;
 using EmotionML.Training.Fusion;
 using EmotionML.VideoInput;
-using EmotionML.FaceAlignment;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 
-namespace EmotionML.Training.Experiments;
+namespace EmotionML.Experiments;
 
 /// <summary>A face feature variant: backbone and enhancement (and the second backbone for F-AR-Mean).</summary>
 /// <param name="Name">Short name used in reports and as the column name.</param>
@@ -41,6 +43,46 @@ public sealed class FusionFeatureSet
 
     /// <summary>Share of real frames in which a face was found.</summary>
     public double FaceFoundRate { get; set; }
+
+    /// <summary>Frames per clip in which a face was found (set with the face features).</summary>
+    public int[] FramesWithFace { get; set; } = [];
+
+    /// <summary>
+    /// Clips whose features could not be computed (a typed error per clip: missing, corrupt, no audio…). Their rows
+    /// hold zeros until <see cref="WithoutFailures"/> leaves them out; nothing of a set with failures is cached.
+    /// </summary>
+    public List<ClipFailure> Failures { get; } = [];
+
+    /// <summary>The set without the clips of <see cref="Failures"/> (which it still lists), rows in the same order.</summary>
+    public FusionFeatureSet WithoutFailures()
+    {
+        var bad = Failures.Select(f => f.Clip.Path).ToHashSet(StringComparer.Ordinal);
+        var keep = Enumerable.Range(0, Clips.Count).Where(i => !bad.Contains(Clips[i].Path)).ToArray();
+        T[] Pick<T>(T[] a) => keep.Select(i => a[i]).ToArray();
+        var set = new FusionFeatureSet { Clips = Pick(Clips.ToArray()), Frames = Frames, FrameMask = Pick(FrameMask) };
+        foreach (var (name, (values, dim)) in Face) set.Face[name] = (Pick(values), dim);
+        set.Audio = Audio is null ? null : Pick(Audio);
+        set.AudioMask = AudioMask is null ? null : Pick(AudioMask);
+        set.AudioShape = AudioShape;
+        set.FaceFoundRate = FaceFoundRate;
+        set.FramesWithFace = FramesWithFace.Length == Clips.Count ? Pick(FramesWithFace) : FramesWithFace;
+        set.Failures.AddRange(Failures);
+        return set;
+    }
+}
+
+/// <summary>A clip left out of an experiment, with the typed error that says why.</summary>
+/// <param name="Clip">The clip.</param>
+/// <param name="Error">What went wrong (a <see cref="MediaFileException"/> names the file and the <see cref="MediaProblem"/>).</param>
+public sealed record ClipFailure(ClipRecord Clip, EmotionMLException Error)
+{
+    /// <summary>The EmotionML error of <paramref name="e"/> or of one of its inner exceptions (ML.NET wraps errors thrown in cursors), or null.</summary>
+    public static EmotionMLException? Typed(Exception e)
+    {
+        for (Exception? x = e; x != null; x = x.InnerException)
+            if (x is EmotionMLException typed) return typed;
+        return null;
+    }
 }
 
 /// <summary>
@@ -61,8 +103,11 @@ public static class FusionExperiment
     /// <summary>
     /// Extracts (or loads from the cache) face features of every variant and the frame masks. Each variant is cached on
     /// its own, so adding a variant later computes only that one (frames are decoded and aligned once per call).
+    /// With <paramref name="parallel"/> above 1 the clips are split into that many consecutive parts, each computed by
+    /// its own copy of the pipeline; every clip is computed on its own, so the values do not depend on it. A clip that
+    /// fails with a typed error is added to <see cref="FusionFeatureSet.Failures"/> and the others carry on.
     /// </summary>
-    public static void AddFaceFeatures(MLContext ml, FusionFeatureSet set, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress = null)
+    public static void AddFaceFeatures(MLContext ml, FusionFeatureSet set, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress = null, int parallel = 1)
     {
         string Key(FaceVariant v) => $"v2|frames={set.Frames}|{v.Name}:{System.Text.Json.JsonSerializer.Serialize(v.Options)}";
         var maskKey = $"v2|frames={set.Frames}|mask+found";
@@ -71,28 +116,65 @@ public static class FusionExperiment
         var missing = variants.Where(v => cached[v.Name] == null).ToList();
         if (missing.Count > 0 || masks == null)
         {
-            var blob = ComputeFace(ml, set.Clips, set.Frames, missing, progress);
+            var failures = new List<ClipFailure>();
+            var width = set.Frames + 1 + missing.Sum(v => set.Frames * v.Options.FeatureDimension);
+            var blob = ComputeFaceParallel(ml, set.Clips, set.Frames, missing, progress, failures, width, parallel);
+            set.Failures.AddRange(failures);
             masks = blob.Select(b => b.AsSpan(0, set.Frames + 1).ToArray()).ToArray();
-            FeatureArrayCache.Put("face", set.Clips, maskKey, masks);
+            if (failures.Count == 0) FeatureArrayCache.Put("face", set.Clips, maskKey, masks);
             var offset = set.Frames + 1;
             foreach (var v in missing)
             {
                 var d = v.Options.FeatureDimension;
                 var values = blob.Select(b => b.AsSpan(offset, set.Frames * d).ToArray()).ToArray();
-                FeatureArrayCache.Put("face", set.Clips, Key(v), values);
+                if (failures.Count == 0) FeatureArrayCache.Put("face", set.Clips, Key(v), values);
                 cached[v.Name] = values;
                 offset += set.Frames * d;
             }
         }
         for (var i = 0; i < masks.Length; i++) set.FrameMask[i] = masks[i].AsSpan(0, set.Frames).ToArray();
         set.FaceFoundRate = masks.Sum(b => b[set.Frames]) / Math.Max(1, set.FrameMask.Sum(m => m.Sum()));
+        set.FramesWithFace = masks.Select(b => (int)b[set.Frames]).ToArray();
         foreach (var v in variants) set.Face[v.Name] = (cached[v.Name]!, v.Options.FeatureDimension);
     }
 
-    private static float[][] ComputeFace(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress)
+    private static float[][] ComputeFaceParallel(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress,
+        List<ClipFailure> failures, int width, int parallel)
+    {
+        var parts = Math.Clamp(parallel, 1, Math.Max(1, clips.Count));
+        if (parts == 1) return ComputeFace(ml, clips, frames, variants, progress, failures, width);
+        var ranges = Enumerable.Range(0, parts).Select(k => (Start: k * clips.Count / parts, End: (k + 1) * clips.Count / parts)).ToArray();
+        var results = new float[parts][][];
+        var partFailures = new List<ClipFailure>[parts];
+        var done = 0;
+        var shared = progress == null ? null : new Progress(() => progress.Report(Interlocked.Increment(ref done)));
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, k =>
+        {
+            var (start, end) = ranges[k];
+            partFailures[k] = [];
+            results[k] = ComputeFace(new MLContext(0), clips.Skip(start).Take(end - start).ToList(), frames, variants, shared, partFailures[k], width);
+        });
+        foreach (var f in partFailures) failures.AddRange(f);
+        return results.SelectMany(r => r).ToArray();
+    }
+
+    /// <summary>Progress that calls back once per step, from any thread.</summary>
+    private sealed class Progress(Action step) : IProgress<int>
+    {
+        private readonly object _gate = new();
+
+        public void Report(int value)
+        {
+            lock (_gate) step();
+        }
+    }
+
+    private static float[][] ComputeFace(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress,
+        List<ClipFailure> failures, int width)
     {
         var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }).ToList());
-        IEstimator<ITransformer> pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = frames, DecodeAudio = false })
+        // Audio-only rows (see ClipManifest) decode to zero frames: an all-zero frame mask.
+        IEstimator<ITransformer> pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = frames, DecodeAudio = false, MissingVideo = MissingStreamPolicy.Empty })
             .Append(ml.Transforms.AlignFaces(frames));
         foreach (var v in variants)
         {
@@ -112,10 +194,19 @@ public static class FusionExperiment
         var result = new List<float[]>();
         while (cursor.MoveNext())
         {
-            mask(ref m); found(ref fb);
-            var row = new List<float>(m.DenseValues()) { fb.DenseValues().Count(x => x) };
-            foreach (var g in feats) { g(ref f); row.AddRange(f.DenseValues()); }
-            result.Add(row.ToArray());
+            try
+            {
+                mask(ref m); found(ref fb);
+                var row = new List<float>(m.DenseValues()) { fb.DenseValues().Count(x => x) };
+                foreach (var g in feats) { g(ref f); row.AddRange(f.DenseValues()); }
+                result.Add(row.ToArray());
+            }
+            catch (Exception e) when (ClipFailure.Typed(e) is { } typed)
+            {
+                // One bad clip is reported and left out; the others carry on.
+                failures.Add(new ClipFailure(clips[result.Count], typed));
+                result.Add(new float[width]);
+            }
             progress?.Report(result.Count);
         }
         return result.ToArray();
@@ -125,21 +216,37 @@ public static class FusionExperiment
     public static void AddAudioFeatures(MLContext ml, FusionFeatureSet set, string audioCnnOnnx, int spectrogramFrames, IProgress<int>? progress = null)
     {
         var cnnHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(audioCnnOnnx)));
-        var spectrograms = AudioCnnExperiment.Spectrograms(ml, set.Clips, spectrogramFrames, progress);
+        var (spectrograms, valid, failures) = AudioCnnExperiment.SpectrogramsWithValidFrames(ml, set.Clips, spectrogramFrames, progress);
+        set.Failures.AddRange(failures.Where(f => set.Failures.All(g => g.Clip.Path != f.Clip.Path)));
         var probe = ml.Transforms.ExtractAudioFeatures(audioCnnOnnx);
         var data = InMemoryColumns.Add(ml.Data.LoadFromEnumerable(set.Clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Row = i }).ToList()), "Row",
             new InMemoryColumns.Column("Spectrogram", spectrograms, [spectrogramFrames, spectrograms[0].Length / spectrogramFrames]));
         var transformer = probe.Fit(data);
         set.AudioShape = (transformer.Shape.Positions, transformer.Shape.Channels);
-        set.Audio = FeatureArrayCache.GetOrCompute("audiofeat", set.Clips, $"v1|cnn={cnnHash}|frames={spectrogramFrames}", () =>
-            transformer.Transform(data).GetColumn<float[]>("AudioFeatures").ToArray());
-        set.AudioMask = set.Audio.Select(_ => Enumerable.Repeat(1f, set.AudioShape.Positions).ToArray()).ToArray();
+        float[][] Compute() => transformer.Transform(data).GetColumn<float[]>("AudioFeatures").ToArray();
+        var key = $"v1|cnn={cnnHash}|frames={spectrogramFrames}";
+        set.Audio = failures.Count == 0 ? FeatureArrayCache.GetOrCompute("audiofeat", set.Clips, key, Compute) : Compute();
+        // The mask the chain's audio feature stage computes: padded time rows and clips without audio get 0.
+        var (timeRows, _) = AudioCnnGeometry.FeatureMapSize(spectrogramFrames, spectrograms[0].Length / spectrogramFrames);
+        set.AudioMask = valid.Select(v =>
+        {
+            var mask = new float[set.AudioShape.Positions];
+            AudioCnnGeometry.Mask(mask, spectrogramFrames, timeRows, v);
+            return mask;
+        }).ToArray();
     }
 
-    /// <summary>Speaker-independent CV of one head configuration on <paramref name="set"/>.</summary>
-    public static CrossValidationResult Run(MLContext ml, FusionFeatureSet set, string faceVariant, FusionHeadOptions head, TrainerOptions training, int folds, string name, IProgress<string>? log = null)
+    /// <summary>
+    /// Speaker-independent CV of one head configuration on <paramref name="set"/> (without failed clips).
+    /// <paramref name="foldHeads"/>, when given, receives each fold's held-out speakers and trained head (it reads the
+    /// columns of the chain's face and audio stages, so it can be appended to them and saved as a model).
+    /// </summary>
+    public static CrossValidationResult Run(MLContext ml, FusionFeatureSet set, string faceVariant, FusionHeadOptions head, TrainerOptions training, int folds, string name, IProgress<string>? log = null,
+        Action<string[], ITransformer>? foldHeads = null)
     {
         var clips = set.Clips;
+        if (set.Failures.Any(f => clips.Contains(f.Clip)))
+            throw new InvalidOperationException("The feature set still holds clips that failed; run on set.WithoutFailures().");
         var classes = clips.Select(c => c.Label).Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
         var all = View(ml, set, faceVariant, Enumerable.Range(0, clips.Count));
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(all);
@@ -155,7 +262,9 @@ public static class FusionExperiment
                 Head = head with { },
                 Training = AudioCnnExperiment.CopyTraining(training, "Speaker"),
             });
-            var model = Retry(() => trainer.Fit(toKey.Transform(View(ml, set, faceVariant, train))), log);
+            // No retry on native errors: a libtorch fault is a fault, and it stops the run with its own message.
+            var model = trainer.Fit(toKey.Transform(View(ml, set, faceVariant, train)));
+            foldHeads?.Invoke(testSpeakers, model);
             var scored = model.Transform(toKey.Transform(View(ml, set, faceVariant, test)));
             var (acc, f1) = AudioCnnExperiment.Accumulate(ml, scored, confusion, scores, test.Select(i => clips[i].Path).ToArray());
             foldResults.Add(new FoldResult(testSpeakers, acc, f1, test.Length));
@@ -164,25 +273,6 @@ public static class FusionExperiment
         var result = new CrossValidationResult(name, classes, foldResults, confusion);
         result.Scores.AddRange(scores);
         return result;
-    }
-
-    /// <summary>
-    /// Runs a fold's training, once more if libtorch reports a native error (a rare race in TorchSharp's temporary
-    /// Scalars under GC pressure); training is seeded, so a retry gives the result the first attempt would have.
-    /// </summary>
-    private static T Retry<T>(Func<T> train, IProgress<string>? log)
-    {
-        try
-        {
-            return train();
-        }
-        catch (System.Runtime.InteropServices.ExternalException e)
-        {
-            log?.Report($"  native error in training ({e.Message.Split('\n')[0]}); retrying the fold once");
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            return train();
-        }
     }
 
     /// <summary>Score-level ensemble of CV results (same clips): mean of the members' scores, optionally re-weighted per class.</summary>

@@ -1,14 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace EmotionML.Training.Experiments;
+namespace EmotionML.Experiments;
 
 /// <summary>
 /// On-disk cache of per-clip feature arrays for experiments (spectrograms, head inputs), keyed by the clips' paths,
 /// sizes and modification times and by a settings string. Written atomically; a damaged file is recomputed.
 /// Folder: $EMOTIONML_CACHE or ~/.cache/emotionml.
 /// </summary>
-public static class FeatureArrayCache
+internal static class FeatureArrayCache
 {
     /// <summary>The cache folder.</summary>
     public static string Directory

@@ -1,15 +1,16 @@
 using EmotionML.Core;
 using EmotionML.Spectrogram;
+using EmotionML.Training;
 using EmotionML.Training.AudioCnn;
 using EmotionML.VideoInput;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 
-namespace EmotionML.Training.Experiments;
+namespace EmotionML.Experiments;
 
 /// <summary>Settings of <see cref="AudioCnnExperiment"/>.</summary>
-public sealed class AudioCnnExperimentOptions
+internal sealed class AudioCnnExperimentOptions
 {
     /// <summary>Speaker-independent folds. Default 4.</summary>
     public int Folds { get; set; } = 4;
@@ -26,7 +27,7 @@ public sealed class AudioCnnExperimentOptions
 /// once, then for each fold the CNN is trained on the other speakers (early stopping on held-out training speakers) and
 /// its own classifier is evaluated with ML.NET's multiclass evaluator on the fold's speakers.
 /// </summary>
-public static class AudioCnnExperiment
+internal static class AudioCnnExperiment
 {
     private sealed class ClipRow
     {
@@ -37,39 +38,91 @@ public static class AudioCnnExperiment
     }
 
     /// <summary>The spectrograms of <paramref name="clips"/> (T × 200 each), from <see cref="FeatureArrayCache"/> when computed before.</summary>
+    /// <exception cref="EmotionMLException">A clip cannot be decoded (the first such clip's error).</exception>
     public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
-        => FeatureArrayCache.GetOrCompute("spectrogram", clips, $"v1|frames={frames}|bins=200|log", () => ComputeSpectrograms(ml, clips, frames, progress));
+    {
+        var (spectrograms, _, failures) = SpectrogramsWithValidFrames(ml, clips, frames, progress);
+        if (failures.Count > 0) throw failures[0].Error;
+        return spectrograms;
+    }
 
-    private static float[][] ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress)
+    /// <summary>
+    /// The spectrograms of <paramref name="clips"/> and each one's count of real (not padded) frames, cached like
+    /// <see cref="Spectrograms"/>; a clip that cannot be decoded is listed in Failures (its row is all zero, nothing is cached).
+    /// </summary>
+    public static (float[][] Spectrograms, int[] ValidFrames, List<ClipFailure> Failures) SpectrogramsWithValidFrames(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
+    {
+        var failures = new List<ClipFailure>();
+        var key = $"v1|frames={frames}|bins=200|log";
+        var spectrograms = FeatureArrayCache.TryGet("spectrogram", clips, key);
+        var valid = FeatureArrayCache.TryGet("spectrogram", clips, key + "|valid-frames");
+        if (spectrograms == null || valid == null)
+        {
+            (spectrograms, var counts) = ComputeSpectrograms(ml, clips, frames, progress, failures);
+            valid = counts.Select(c => new float[] { c }).ToArray();
+            if (failures.Count == 0)
+            {
+                FeatureArrayCache.Put("spectrogram", clips, key, spectrograms);
+                FeatureArrayCache.Put("spectrogram", clips, key + "|valid-frames", valid);
+            }
+        }
+        return (spectrograms, valid.Select(v => (int)v[0]).ToArray(), failures.OrderBy(f => IndexOf(clips, f.Clip)).ToList());
+    }
+
+    private static int IndexOf(IReadOnlyList<ClipRecord> clips, ClipRecord clip)
+    {
+        for (var i = 0; i < clips.Count; i++)
+            if (ReferenceEquals(clips[i], clip)) return i;
+        return -1;
+    }
+
+    private static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress, List<ClipFailure> failures)
     {
         // Two decoders at once: decoding is mostly ffmpeg process start-up.
         var result = new float[clips.Count][];
+        var valid = new int[clips.Count];
         var done = 0;
         Parallel.ForEach(Enumerable.Range(0, clips.Count).Chunk(Math.Max(1, clips.Count / 8)), new ParallelOptions { MaxDegreeOfParallelism = 2 }, chunk =>
         {
-            var part = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames);
-            for (var j = 0; j < chunk.Length; j++) result[chunk[j]] = part[j];
+            var partFailures = new List<ClipFailure>();
+            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames, partFailures);
+            lock (failures) failures.AddRange(partFailures);
+            for (var j = 0; j < chunk.Length; j++) (result[chunk[j]], valid[chunk[j]]) = (part[j], counts[j]);
             progress?.Report(Interlocked.Add(ref done, chunk.Length));
         });
-        return result;
+        return (result, valid);
     }
 
-    private static float[][] ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames)
+    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, List<ClipFailure> failures)
     {
         var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }));
         var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false })
             .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = frames }));
         var transformed = pipeline.Fit(data).Transform(data);
         var result = new List<float[]>();
-        using var cursor = transformed.GetRowCursor([transformed.Schema["Spectrogram"]]);
+        var valid = new List<int>();
+        using var cursor = transformed.GetRowCursor([transformed.Schema["Spectrogram"], transformed.Schema["SpectrogramFrames"]]);
         var getter = cursor.GetGetter<VBuffer<float>>(transformed.Schema["Spectrogram"]);
+        var validGetter = cursor.GetGetter<int>(transformed.Schema["SpectrogramFrames"]);
         VBuffer<float> buffer = default;
+        var count = 0;
         while (cursor.MoveNext())
         {
-            getter(ref buffer);
-            result.Add(buffer.DenseValues().ToArray());
+            try
+            {
+                getter(ref buffer);
+                validGetter(ref count);
+                result.Add(buffer.DenseValues().ToArray());
+                valid.Add(count);
+            }
+            catch (Exception e) when (ClipFailure.Typed(e) is { } typed)
+            {
+                failures.Add(new ClipFailure(clips[result.Count], typed));
+                result.Add(new float[frames * 200]);
+                valid.Add(0);
+            }
         }
-        return result.ToArray();
+        return (result.ToArray(), valid.ToArray());
     }
 
     /// <summary>Runs the cross-validation.</summary>

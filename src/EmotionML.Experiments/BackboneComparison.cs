@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using EmotionML.FaceAlignment;
+using EmotionML.FaceFeatures;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using EmotionML.FaceAlignment;
 using SkiaSharp;
 
-namespace EmotionML.FaceFeatures;
+namespace EmotionML.Experiments;
 
 /// <summary>One row of the backbone comparison (Table 1 analog).</summary>
 /// <param name="Backbone">The frozen backbone.</param>

@@ -2,13 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using EmotionML.FaceFeatures;
+using EmotionML.Training;
 using EmotionML.Training.Fusion;
 using Microsoft.ML;
 
-namespace EmotionML.Training.Experiments;
+namespace EmotionML.Experiments;
 
 /// <summary>What <see cref="ExperimentSuite.Run"/> runs.</summary>
-public sealed class ExperimentSuiteOptions
+internal sealed class ExperimentSuiteOptions
 {
     /// <summary>Speaker-independent folds (leave-one-speaker-out when equal to the number of speakers). Default 7.</summary>
     public int Folds { get; set; } = 7;
@@ -46,7 +47,7 @@ public sealed class ExperimentSuiteOptions
 
 /// <summary>Sections of the experiment table.</summary>
 [Flags]
-public enum ExperimentSections
+internal enum ExperimentSections
 {
     /// <summary>Audio only, video only, concatenation vs FBP.</summary>
     Modalities = 1,
@@ -66,13 +67,13 @@ public enum ExperimentSections
 /// <param name="Section">Table section.</param>
 /// <param name="Result">Its cross-validation result.</param>
 /// <param name="Seconds">Wall time of its CV (head training and evaluation).</param>
-public sealed record ExperimentRow(string Section, CrossValidationResult Result, double Seconds);
+internal sealed record ExperimentRow(string Section, CrossValidationResult Result, double Seconds);
 
 /// <summary>
 /// The paper's experiment table on real audio-visual data, speaker-independently: modalities, the attention grid, the
 /// enhancement variants and ensembles. Features come from <see cref="FusionExperiment"/> (cached on disk).
 /// </summary>
-public static class ExperimentSuite
+internal static class ExperimentSuite
 {
     /// <summary>Runs the table.</summary>
     public static (List<ExperimentRow> Rows, FusionFeatureSet Features) Run(MLContext ml, IReadOnlyList<ClipRecord> clips, ExperimentSuiteOptions o, IProgress<string>? log = null)
@@ -89,6 +90,12 @@ public static class ExperimentSuite
             clock.Restart();
             FusionExperiment.AddAudioFeatures(ml, set, o.AudioCnnOnnx, o.SpectrogramFrames);
             log?.Report($"audio features ready in {clock.Elapsed.TotalSeconds:0} s (n = {set.AudioShape.Positions}, C = {set.AudioShape.Dim})");
+        }
+        if (set.Failures.Count > 0)
+        {
+            // Bad clips are left out of every row of the table, and said so.
+            foreach (var f in set.Failures) log?.Report($"left out {f.Clip.Path}: {f.Error.Message}");
+            set = set.WithoutFailures();
         }
         var rows = new List<ExperimentRow>();
         CrossValidationResult Cv(string section, string name, string variant, FusionHeadOptions head)

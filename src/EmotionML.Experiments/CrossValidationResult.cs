@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace EmotionML.Training.Experiments;
+namespace EmotionML.Experiments;
 
 /// <summary>Metrics of one held-out fold.</summary>
 /// <param name="TestSpeakers">The speakers of the fold.</param>

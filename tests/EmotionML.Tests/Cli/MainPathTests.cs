@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text.Json;
+using EmotionML.Cli;
+using EmotionML.Experiments;
+using Xunit;
+
+namespace EmotionML.Tests.Cli;
+
+/// <summary>
+/// The commands a user runs, on real clips, each kept small (a few clips, 1 epoch, 2 frames): train-audio → train →
+/// predict, batch survival of predict/extract/evaluate, parallel runs equal to sequential ones.
+/// </summary>
+[Collection(MainPathFixture.Collection)]
+public sealed class MainPathTests(MainPathFixture f)
+{
+    private static readonly string[] Emotions = ["angry", "fear", "happy", "neutral"];
+
+    private static JsonElement[] JsonClips(CliRunner.Result r) => JsonDocument.Parse(r.Output).RootElement.GetProperty("clips").EnumerateArray().ToArray();
+
+    [Fact]
+    public void TrainedModelPredictsEveryClipWithADistributionAndAttentionOfTheRightLength()
+    {
+        var paths = f.TestClips.Select(c => c.Path).ToArray();
+        var r = CliRunner.RunShared(["predict", f.Model, .. paths, "--json"]);
+        Assert.True(r.ExitCode == 0, r.Error);
+        var clips = JsonClips(r);
+        Assert.Equal(paths, clips.Select(c => c.GetProperty("path").GetString()));
+        foreach (var c in clips)
+        {
+            var probabilities = c.GetProperty("probabilities").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetSingle());
+            Assert.Equal(Emotions, probabilities.Keys.Order());
+            Assert.Equal(1.0, probabilities.Values.Sum(), 5);
+            Assert.All(probabilities.Values, p => Assert.InRange(p, 0f, 1f));
+            Assert.Equal(probabilities.MaxBy(p => p.Value).Key, c.GetProperty("emotion").GetString());
+            var face = c.GetProperty("faceAttention").EnumerateArray().Select(x => x.GetSingle()).ToArray();
+            var audio = c.GetProperty("audioAttention").EnumerateArray().Select(x => x.GetSingle()).ToArray();
+            Assert.Equal(MainPathFixture.Frames, face.Length);
+            Assert.Equal(MainPathFixture.AudioPositions, audio.Length);
+            // Every test clip is longer than the 3 s spectrogram: all positions real, weights a distribution.
+            Assert.Equal(1.0, audio.Sum(), 4);
+            Assert.Equal(1.0, face.Sum(), 4);
+        }
+    }
+
+    [Fact]
+    public void AnAudioOnlyClipIsPredictedFromItsAudio()
+    {
+        var r = CliRunner.RunShared("predict", f.Model, TestData.CremadAudio("ANG"), "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var clip = JsonClips(r).Single();
+        Assert.All(clip.GetProperty("faceAttention").EnumerateArray(), a => Assert.Equal(0f, a.GetSingle()));
+        Assert.Equal(1.0, clip.GetProperty("audioAttention").EnumerateArray().Sum(a => a.GetSingle()), 4);
+        Assert.Equal(1.0, clip.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetSingle()), 5);
+    }
+
+    [Fact]
+    public void PredictOverGoodBrokenGoodReturnsTwoResultsAndOneTypedErrorAndExits1()
+    {
+        string good = f.TestClips[0].Path, good2 = f.TestClips[1].Path;
+        var r = CliRunner.RunShared("predict", f.Model, good, f.Broken, good2, "--json");
+        Assert.Equal(ExitCodes.RuntimeError, r.ExitCode);
+        var clips = JsonClips(r);
+        Assert.Equal(new[] { good, f.Broken, good2 }, clips.Select(c => c.GetProperty("path").GetString()));
+        Assert.True(clips[0].TryGetProperty("emotion", out _));
+        Assert.True(clips[2].TryGetProperty("emotion", out _));
+        var error = clips[1].GetProperty("error");
+        Assert.Equal("MediaFileException", error.GetProperty("type").GetString());
+        Assert.Equal("NotMedia", error.GetProperty("problem").GetString());
+        Assert.StartsWith(f.Broken + ":", error.GetProperty("message").GetString());
+        Assert.False(clips[1].TryGetProperty("emotion", out _));
+        Assert.Contains($"error: {f.Broken}:", r.Error);
+        Assert.Contains("1 clip of 3 failed", r.Error);
+
+        // Tables: the good clips' results and an error line for the bad one, in input order.
+        var missing = Path.Combine(f.Dir, "no-such-clip.mp4");
+        var t = CliRunner.RunShared("predict", f.Model, good, missing);
+        Assert.Equal(ExitCodes.RuntimeError, t.ExitCode);
+        var goodAt = t.Output.IndexOf($"{good}: ", StringComparison.Ordinal);
+        var errorAt = t.Output.IndexOf($"{missing}: error MediaFileException (Missing): {missing}: file not found", StringComparison.Ordinal);
+        Assert.True(goodAt >= 0 && errorAt > goodAt, t.Output);
+        Assert.Contains($"error: {missing}: file not found", t.Error);
+        Assert.DoesNotContain("   at ", t.Error);
+    }
+
+    [Fact]
+    public void PredictInParallelGivesExactlyTheSequentialOutputInInputOrder()
+    {
+        string[] paths = [f.TestClips[2].Path, f.Broken, f.TestClips[0].Path, f.TestClips[3].Path, f.TestClips[1].Path];
+        var one = CliRunner.RunShared(["predict", f.Model, .. paths, "--json", "--parallel", "1"]);
+        var two = CliRunner.RunShared(["predict", f.Model, .. paths, "--json", "--parallel", "2"]);
+        Assert.Equal(ExitCodes.RuntimeError, one.ExitCode);
+        Assert.Equal(ExitCodes.RuntimeError, two.ExitCode);
+        Assert.Equal(paths, JsonClips(two).Select(c => c.GetProperty("path").GetString()));
+        // ffmpeg's own words in the error message name its context's memory address ("[mov,mp4,… @ 0x5583d219f280]"),
+        // which differs between processes and runs; everything else is byte-identical.
+        static string WithoutAddresses(string s) => System.Text.RegularExpressions.Regex.Replace(s, "@ 0x[0-9a-f]+", "@ 0x…");
+        Assert.Equal(WithoutAddresses(one.Output), WithoutAddresses(two.Output));
+        var zero = CliRunner.RunShared(["predict", f.Model, paths[0], "--parallel", "0"]);
+        Assert.Equal(ExitCodes.UsageError, zero.ExitCode);
+        Assert.Contains("--parallel 0: give 1 or more.", zero.Error);
+    }
+
+    [Fact]
+    public void ExtractWritesOneRowPerGoodClipWithTheDocumentedColumnsAndReportsTheBadOne()
+    {
+        var clips = f.Clips.Take(3).Append(new ClipRecord(f.Broken, "happy", "09")).Append(f.Clips[3]).ToList();
+        var manifest = Path.Combine(f.Dir, "extract.csv");
+        ClipManifest.Write(manifest, clips, relative: false);
+        string Extract(int parallel)
+        {
+            var csv = Path.Combine(f.Dir, $"features-{parallel}.csv");
+            var r = f.RunFresh("extract", "--manifest", manifest, "--frames", $"{MainPathFixture.Frames}", "--backbone", "minixception", "--audio-cnn", f.AudioCnn, "--out", csv, "--parallel", $"{parallel}");
+            Assert.Equal(ExitCodes.RuntimeError, r.ExitCode);
+            Assert.Contains($"error: {f.Broken}:", r.Error);
+            Assert.Contains("clip left out", r.Error);
+            Assert.Contains("1 clip of 5 failed", r.Error);
+            return csv;
+        }
+        var sequential = Extract(1);
+        var lines = File.ReadAllLines(sequential);
+        var header = lines[0].Split(',');
+        var expected = new[] { "path", "label", "speaker", "frames_with_face" }
+            .Concat(Enumerable.Range(0, 128).Select(i => $"f{i}")).Concat(Enumerable.Range(0, 8).Select(i => $"a{i}"));
+        Assert.Equal(expected, header);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        var good = clips.Where(c => c.Path != f.Broken).ToList();
+        Assert.Equal(good.Select(c => (c.Path, c.Label, c.Speaker)), rows.Select(r => (r[0], r[1], r[2])));
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(header.Length, r.Length);
+            Assert.InRange(int.Parse(r[3], CultureInfo.InvariantCulture), 0, MainPathFixture.Frames);
+            Assert.All(r.Skip(4), v => Assert.True(double.IsFinite(double.Parse(v, CultureInfo.InvariantCulture)), v));
+        });
+        // These clips show one face throughout: found in both frames.
+        Assert.All(rows, r => Assert.Equal("2", r[3]));
+        Assert.Equal(File.ReadAllBytes(sequential), File.ReadAllBytes(Extract(2)));
+    }
+
+    [Fact]
+    public void EvaluateRunsTwoSpeakerFoldsAndLeavesOutABadClip()
+    {
+        var clips = f.Clips.Append(new ClipRecord(f.Broken, "happy", "01")).ToList();
+        var manifest = Path.Combine(f.Dir, "evaluate.csv");
+        ClipManifest.Write(manifest, clips, relative: false);
+        var md = Path.Combine(f.Dir, "evaluate.md");
+        var r = CliRunner.RunShared("--threads", "1", "evaluate", "--manifest", manifest, "--folds", "2", "--frames", $"{MainPathFixture.Frames}", "--backbone", "minixception",
+            "--audio-cnn", f.AudioCnn, "--epochs", "1", "--markdown", md);
+        Assert.Equal(ExitCodes.RuntimeError, r.ExitCode);
+        Assert.Contains($"error: {f.Broken}:", r.Error);
+        Assert.Contains("1 clip of 9 failed", r.Error);
+        Assert.Contains("2-fold speaker-independent, 8 clips", r.Output);
+        // Pooled confusion matrix: every good clip counted once.
+        var counts = r.Output.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && Emotions.Any(e => l.StartsWith($"| {e} |", StringComparison.Ordinal)))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries).Skip(2).SkipLast(2).Sum(int.Parse)).ToList();
+        Assert.Equal(4, counts.Count);
+        Assert.All(counts, c => Assert.Equal(2, c));
+        var table = File.ReadAllText(md);
+        Assert.Contains("Data: 8 clips, 2 speakers, 2-fold", table);
+    }
+
+    [Fact]
+    public void TrainAudioRunsTwoSpeakerFoldsAndWritesALoadableCnn()
+    {
+        var md = Path.Combine(f.Dir, "train-audio.md");
+        var onnx = Path.Combine(f.Dir, "cnn-cv.onnx");
+        var r = f.RunFresh("--threads", "1", "train-audio", "--manifest", f.SpeechManifest, "--folds", "2", "--epochs", "1", "--channels", "8-8-8-8-8", "--out", onnx, "--markdown", md);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("audio CNN, 2-fold speaker-independent CV: accuracy", r.Output);
+        var text = File.ReadAllText(md);
+        Assert.Contains("8 clips, 2 speakers", text);
+        var perFold = text[(text.IndexOf("per fold: ", StringComparison.Ordinal) + 10)..].Split('\n')[0].Split(", ");
+        Assert.Equal(new[] { "01", "02" }, perFold.Select(p => p.Split(' ')[0]));
+        using var transformer = EmotionML.AudioCnn.AudioFeatureTransformer.FromOnnxFile(new Microsoft.ML.MLContext(0), onnx);
+        Assert.Equal((300, 200, MainPathFixture.AudioPositions, 8), (transformer.Shape.Frames, transformer.Shape.Bins, transformer.Shape.Positions, transformer.Shape.Channels));
+    }
+}
