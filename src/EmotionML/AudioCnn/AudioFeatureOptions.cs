@@ -1,3 +1,4 @@
+using EmotionML.Core;
 using System.Text.Json.Serialization;
 
 namespace EmotionML.AudioCnn;
@@ -7,7 +8,7 @@ namespace EmotionML.AudioCnn;
 /// Column names are saved in the model zip; <see cref="ModelPath"/> and <see cref="Execution"/> are deployment settings,
 /// never saved (the zip stores the CNN's ONNX bytes).
 /// </summary>
-public sealed class AudioFeatureOptions
+public sealed class AudioFeatureOptions : IStageOptions<AudioFeatureOptions>
 {
     /// <summary>The trained audio CNN's ONNX file (from <c>emotionml train-audio</c> or <c>AudioCnnTrainer</c>); read when fitting.</summary>
     [JsonIgnore]
@@ -43,6 +44,10 @@ public sealed class AudioFeatureOptions
         copy.Execution = Execution.Clone();
         return copy;
     }
+
+    void IStageOptions<AudioFeatureOptions>.Validate() => Validate();
+
+    AudioFeatureOptions IStageOptions<AudioFeatureOptions>.Clone() => Clone();
 
     internal void Validate()
     {

@@ -5,20 +5,27 @@ namespace EmotionML.Core;
 
 /// <summary>
 /// Base of the estimators of stages that learn nothing (like ML.NET's <c>TrivialEstimator</c>): the options are
-/// validated and copied when the estimator is built, and <see cref="Fit"/> is a schema check plus the transformer.
+/// validated and copied once, when the estimator is built, and <see cref="Fit"/> is a schema check plus the transformer.
 /// </summary>
 /// <typeparam name="TTransformer">The stage's transformer.</typeparam>
-public abstract class EmotionTrivialEstimator<TTransformer> : IEstimator<TTransformer> where TTransformer : EmotionTransformerBase
+/// <typeparam name="TOptions">The stage's options.</typeparam>
+public abstract class EmotionTrivialEstimator<TTransformer, TOptions> : IEstimator<TTransformer>
+    where TTransformer : EmotionTransformerBase
+    where TOptions : class
 {
-    private protected EmotionTrivialEstimator(IHostEnvironment env, string name)
+    private protected EmotionTrivialEstimator(IHostEnvironment env, string name, TOptions options)
     {
         Env = env ?? throw new ArgumentNullException(nameof(env));
         Host = env.Register(name);
+        Options = StageOptions.ValidatedCopyOf(options);
     }
 
     private protected IHostEnvironment Env { get; }
 
     private protected IHost Host { get; }
+
+    /// <summary>The validated copy of the options the estimator was made with.</summary>
+    private protected TOptions Options { get; }
 
     /// <summary>Checks <paramref name="input"/>'s schema and returns the transformer; nothing is learned from the rows.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An input column is missing or has the wrong type.</exception>
@@ -42,21 +49,4 @@ public abstract class EmotionTrivialEstimator<TTransformer> : IEstimator<TTransf
     private protected abstract SchemaShape OutputSchema(SchemaShape inputSchema);
 
     private protected abstract TTransformer CreateTransformer();
-}
-
-/// <summary>
-/// <see cref="EmotionTrivialEstimator{TTransformer}"/> that takes the stage's options, validates them and keeps a copy,
-/// once for every stage.
-/// </summary>
-/// <typeparam name="TTransformer">The stage's transformer.</typeparam>
-/// <typeparam name="TOptions">The stage's options.</typeparam>
-public abstract class EmotionTrivialEstimator<TTransformer, TOptions> : EmotionTrivialEstimator<TTransformer>
-    where TTransformer : EmotionTransformerBase
-    where TOptions : class
-{
-    private protected EmotionTrivialEstimator(IHostEnvironment env, string name, TOptions options) : base(env, name)
-        => Options = StageOptions.ValidatedCopyOf(options);
-
-    /// <summary>The validated copy of the options the estimator was made with.</summary>
-    private protected TOptions Options { get; }
 }

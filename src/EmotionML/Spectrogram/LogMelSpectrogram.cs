@@ -14,21 +14,16 @@ namespace EmotionML.Spectrogram;
 /// a fixed-size log-Mel spectrogram with deltas and delta-deltas [3, Frames, Bands] (default <c>LogMel</c>, 3 × 300 × 64).
 /// Needs no training. See <see cref="LogMelSpectrogramOptions"/> for the definition and the bad-input policy.
 /// </summary>
-public sealed class LogMelSpectrogramEstimator : EmotionTrivialEstimator<LogMelSpectrogramTransformer>
+public sealed class LogMelSpectrogramEstimator : EmotionTrivialEstimator<LogMelSpectrogramTransformer, LogMelSpectrogramOptions>
 {
-    private readonly LogMelSpectrogramOptions _options;
-
-    internal LogMelSpectrogramEstimator(IHostEnvironment env, LogMelSpectrogramOptions options) : base(env, nameof(LogMelSpectrogramEstimator))
+    internal LogMelSpectrogramEstimator(IHostEnvironment env, LogMelSpectrogramOptions options) : base(env, nameof(LogMelSpectrogramEstimator), options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options.Clone();
     }
 
-    private protected override LogMelSpectrogramTransformer CreateTransformer() => new(Env, _options);
+    private protected override LogMelSpectrogramTransformer CreateTransformer() => new(Env, Options);
 
     private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
-        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, LogMelSpectrogramTransformer.OutputColumn(_options), _options.ValidFramesColumnName);
+        => SpectrogramSchema.OutputShape(inputSchema, Options.InputColumnName, LogMelSpectrogramTransformer.OutputColumn(Options), Options.ValidFramesColumnName);
 }
 
 /// <summary>The log-Mel spectrogram stage (see <see cref="LogMelSpectrogramOptions"/>); saves into ML.NET model zips.</summary>

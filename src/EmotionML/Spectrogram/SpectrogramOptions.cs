@@ -1,3 +1,4 @@
+using EmotionML.Core;
 namespace EmotionML.Spectrogram;
 
 /// <summary>How a clip whose analysis yields fewer than the wanted number of frames is filled up.</summary>
@@ -30,7 +31,7 @@ public enum SpectrogramPadding
 /// sample raises <see cref="InvalidInputException"/> naming the row and sample. Samples are not rescaled or clipped:
 /// clipped (saturated) or out-of-range audio is analysed as given.</para>
 /// </remarks>
-public sealed class SpeechSpectrogramOptions
+public sealed class SpeechSpectrogramOptions : IStageOptions<SpeechSpectrogramOptions>
 {
     /// <summary>Input column: a (variable-length) vector of Single audio samples at <see cref="SampleRate"/>. Default <c>Audio</c>.</summary>
     public string InputColumnName { get; set; } = "Audio";
@@ -70,6 +71,10 @@ public sealed class SpeechSpectrogramOptions
 
     internal SpeechSpectrogramOptions Clone() => (SpeechSpectrogramOptions)MemberwiseClone();
 
+    void IStageOptions<SpeechSpectrogramOptions>.Validate() => Validate();
+
+    SpeechSpectrogramOptions IStageOptions<SpeechSpectrogramOptions>.Clone() => Clone();
+
     internal void Validate()
     {
         SpectrogramChecks.Column(InputColumnName, nameof(InputColumnName));
@@ -97,7 +102,7 @@ public sealed class SpeechSpectrogramOptions
 /// <c>c·Frames·Bands + t·Bands + b</c>. Framing, clip-length policy and bad input as in
 /// <see cref="SpeechSpectrogramOptions"/>; silence gives <c>ln(LogFloor)</c> in channel 0 and 0 in channels 1 and 2.</para>
 /// </remarks>
-public sealed class LogMelSpectrogramOptions
+public sealed class LogMelSpectrogramOptions : IStageOptions<LogMelSpectrogramOptions>
 {
     /// <summary>Input column: a (variable-length) vector of Single audio samples at <see cref="SampleRate"/>. Default <c>Audio</c>.</summary>
     public string InputColumnName { get; set; } = "Audio";
@@ -136,6 +141,10 @@ public sealed class LogMelSpectrogramOptions
     public bool RejectEmptyAudio { get; set; }
 
     internal LogMelSpectrogramOptions Clone() => (LogMelSpectrogramOptions)MemberwiseClone();
+
+    void IStageOptions<LogMelSpectrogramOptions>.Validate() => Validate();
+
+    LogMelSpectrogramOptions IStageOptions<LogMelSpectrogramOptions>.Clone() => Clone();
 
     internal void Validate()
     {

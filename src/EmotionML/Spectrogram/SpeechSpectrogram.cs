@@ -14,21 +14,16 @@ namespace EmotionML.Spectrogram;
 /// and writes a fixed-size power or log-power spectrogram [Frames, Bins] (default <c>Spectrogram</c>, 300 × 200).
 /// Needs no training. See <see cref="SpeechSpectrogramOptions"/> for the definition and the bad-input policy.
 /// </summary>
-public sealed class SpeechSpectrogramEstimator : EmotionTrivialEstimator<SpeechSpectrogramTransformer>
+public sealed class SpeechSpectrogramEstimator : EmotionTrivialEstimator<SpeechSpectrogramTransformer, SpeechSpectrogramOptions>
 {
-    private readonly SpeechSpectrogramOptions _options;
-
-    internal SpeechSpectrogramEstimator(IHostEnvironment env, SpeechSpectrogramOptions options) : base(env, nameof(SpeechSpectrogramEstimator))
+    internal SpeechSpectrogramEstimator(IHostEnvironment env, SpeechSpectrogramOptions options) : base(env, nameof(SpeechSpectrogramEstimator), options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options.Clone();
     }
 
-    private protected override SpeechSpectrogramTransformer CreateTransformer() => new(Env, _options);
+    private protected override SpeechSpectrogramTransformer CreateTransformer() => new(Env, Options);
 
     private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
-        => SpectrogramSchema.OutputShape(inputSchema, _options.InputColumnName, SpeechSpectrogramTransformer.OutputColumn(_options), _options.ValidFramesColumnName);
+        => SpectrogramSchema.OutputShape(inputSchema, Options.InputColumnName, SpeechSpectrogramTransformer.OutputColumn(Options), Options.ValidFramesColumnName);
 }
 
 /// <summary>The speech spectrogram stage (see <see cref="SpeechSpectrogramOptions"/>); saves into ML.NET model zips.</summary>
