@@ -142,12 +142,16 @@ internal static class AudioCnnExperiment
             f++;
             var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
-            var trainer = ml.Transforms.TrainAudioCnn(Fold(options.Trainer));
-            var features = trainer.Fit(toKey.Transform(View(ml, clips, train, spectrograms, options.Frames, bins)));
-            var scored = trainer.LastClassifier!.Transform(features.Transform(toKey.Transform(View(ml, clips, test, spectrograms, options.Frames, bins))));
+            var fold = Fold(options.Trainer);
+            AudioCnnTrainingResult? trained = null;
+            fold.Trained = r => trained = r;
+            var features = ml.Transforms.TrainAudioCnn(fold).Fit(toKey.Transform(View(ml, clips, train, spectrograms, options.Frames, bins)));
+            using var network = trained!.Network;
+            using var classifier = trained.Classifier;
+            var scored = classifier.Transform(features.Transform(toKey.Transform(View(ml, clips, test, spectrograms, options.Frames, bins))));
             var (acc, f1) = Accumulate(ml, scored, confusion, result, test.Select(i => clips[i].Path).ToArray());
             folds.Add(new FoldResult(testSpeakers, acc, f1, test.Length));
-            log?.Report($"fold {f}/{options.Folds} (speakers {string.Join(" ", testSpeakers)}): accuracy {acc:P1}, macro-F1 {f1:P1}, best epoch {trainer.LastReport!.BestEpoch}, {trainer.LastReport.Epochs.Average(e => e.Seconds):0.0} s/epoch");
+            log?.Report($"fold {f}/{options.Folds} (speakers {string.Join(" ", testSpeakers)}): accuracy {acc:P1}, macro-F1 {f1:P1}, best epoch {trained.Report.BestEpoch}, {trained.Report.Epochs.Average(e => e.Seconds):0.0} s/epoch");
         }
         var cv = new CrossValidationResult("audio CNN", classes, folds, confusion);
         cv.Scores.AddRange(result);

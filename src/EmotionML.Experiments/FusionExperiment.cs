@@ -257,7 +257,7 @@ public static class FusionExperiment
         {
             var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
-            var trainer = ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+            var trainer = ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
             {
                 Head = head with { },
                 Training = AudioCnnExperiment.CopyTraining(training, "Speaker"),

@@ -6,26 +6,29 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML;
 
 /// <summary>
-/// EmotionML's TorchSharp trainers as ML.NET catalog extensions, found with <c>using Microsoft.ML;</c>. Each has a simple
-/// overload and an options overload; options are copied when the trainer is made.
+/// EmotionML's TorchSharp trainers as ML.NET catalog extensions of <c>mlContext.Transforms</c>, found with
+/// <c>using Microsoft.ML;</c>. Each has a simple overload and an options overload; options are copied when the trainer is
+/// made. The fusion head is here rather than in <c>MulticlassClassification.Trainers</c>: it reads two feature sets with
+/// their masks, so it is no single-feature <c>ITrainerEstimator</c>; its output (Score, PredictedLabel) still goes to
+/// <c>mlContext.MulticlassClassification.Evaluate</c> unchanged.
 /// </summary>
 public static class EmotionTrainingCatalog
 {
     /// <summary>
-    /// The paper's fusion head: <c>mlContext.MulticlassClassification.Trainers.EmotionFusionHead(...)</c>. Reads
+    /// The paper's fusion head: <c>mlContext.Transforms.EmotionFusionHead(...)</c>. Reads
     /// FaceFeatures/FrameMask and AudioFeatures/AudioMask and a key label, writes Score, PredictedLabel and the attention weights.
     /// </summary>
-    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="catalog">The transforms catalog.</param>
     /// <param name="labelColumnName">Key label column (from <c>MapValueToKey</c>). Default <c>Label</c>.</param>
     /// <param name="modalities">Face and audio, or one of them. Default both.</param>
     /// <param name="maxEpochs">Epoch limit (early stopping on a validation split). Default 60.</param>
     /// <example>
     /// <code>
     /// var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
-    ///     .Append(mlContext.MulticlassClassification.Trainers.EmotionFusionHead(maxEpochs: 40));
+    ///     .Append(mlContext.Transforms.EmotionFusionHead(maxEpochs: 40));
     /// </code>
     /// </example>
-    public static FusionHeadTrainer EmotionFusionHead(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+    public static FusionHeadTrainer EmotionFusionHead(this TransformsCatalog catalog,
         string labelColumnName = "Label", Modalities modalities = Modalities.Both, int maxEpochs = 60)
         => catalog.EmotionFusionHead(new FusionHeadTrainerOptions
         {
@@ -33,19 +36,19 @@ public static class EmotionTrainingCatalog
             Training = new TrainerOptions { LabelColumnName = labelColumnName, MaxEpochs = maxEpochs },
         });
 
-    /// <summary>The fusion head with every option (architecture, optimisation, columns).</summary>
-    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <summary>The fusion head with every option (architecture, optimisation, columns, the report callback).</summary>
+    /// <param name="catalog">The transforms catalog.</param>
     /// <param name="options">The options; copied.</param>
     /// <example>
     /// <code>
-    /// var head = mlContext.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+    /// var head = mlContext.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
     /// {
     ///     Head = new FusionHeadOptions { FaceAttention = AttentionKind.Transformer, AudioAttention = AttentionKind.Self, Fusion = FusionKind.Fbp },
     ///     Training = new TrainerOptions { MaxEpochs = 60, GroupColumnName = "Speaker", Device = ExecutionDevice.Cuda },
     /// });
     /// </code>
     /// </example>
-    public static FusionHeadTrainer EmotionFusionHead(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, FusionHeadTrainerOptions options)
+    public static FusionHeadTrainer EmotionFusionHead(this TransformsCatalog catalog, FusionHeadTrainerOptions options)
         => new(CatalogUtils.GetEnvironment(catalog ?? throw new ArgumentNullException(nameof(catalog))), options);
 
     /// <summary>Trains the audio CNN on spectrograms and adds its feature set (AudioFeatures, AudioMask): <c>mlContext.Transforms.TrainAudioCnn(...)</c>.</summary>

@@ -20,14 +20,17 @@ public sealed record AudioCnnOptions
     /// <summary>Dropout before the pretraining classifier. Default 0.5.</summary>
     public double Dropout { get; set; } = 0.5;
 
-    /// <summary>K of the pretraining classifier (RAVDESS has 8 emotions). Default 8.</summary>
-    public int Classes { get; set; } = 8;
+    /// <summary>
+    /// K of the pretraining classifier. Not settable: the trainer takes it from the label's key values; a network built
+    /// directly gets it from <see cref="AudioCnnNetwork(AudioCnnOptions, int)"/>. Default 8.
+    /// </summary>
+    public int Classes { get; internal set; } = 8;
 
-    /// <summary>Input standardisation: the network sees (x − InputMean) · InputScale. The trainer sets both from the training spectrograms. Default 0 and 1.</summary>
-    public float InputMean { get; set; }
+    /// <summary>Input standardisation: the network sees (x − InputMean) · InputScale. Not settable: the trainer sets both from the training spectrograms. Default 0 and 1.</summary>
+    public float InputMean { get; internal set; }
 
     /// <summary>See <see cref="InputMean"/>. Default 1.</summary>
-    public float InputScale { get; set; } = 1;
+    public float InputScale { get; internal set; } = 1;
 
     /// <summary>Throws <see cref="ArgumentException"/> for an unusable setting.</summary>
     public void Validate()
@@ -71,7 +74,16 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
     private readonly Dropout dropout;
     private readonly Linear classifier;
 
+    /// <summary>Creates the CNN with <paramref name="classes"/> classes (weights from TorchSharp's current generator).</summary>
+    /// <param name="options">Channels, batch normalisation, dropout.</param>
+    /// <param name="classes">K of the pretraining classifier.</param>
+    public AudioCnnNetwork(AudioCnnOptions options, int classes)
+        : this((options ?? throw new ArgumentNullException(nameof(options))) with { Classes = classes })
+    {
+    }
+
     /// <summary>Creates the CNN (weights from TorchSharp's current generator).</summary>
+    /// <param name="options">Channels, batch normalisation, dropout; default <see cref="AudioCnnOptions"/>' defaults (8 classes).</param>
     public AudioCnnNetwork(AudioCnnOptions? options = null) : base("AudioCnn")
     {
         options ??= new AudioCnnOptions();

@@ -5,6 +5,7 @@ using EmotionML.Training.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
 namespace EmotionML.Training.AudioCnn;
@@ -27,12 +28,21 @@ public sealed class AudioCnnTrainerOptions : ITorchTrainerOptions<AudioCnnTraine
     /// <summary>Output columns of the fitted feature stage and how it runs.</summary>
     public AudioFeatureOptions Output { get; set; } = new();
 
+    /// <summary>
+    /// Called at the end of every fit with the training report, the TorchSharp CNN and the CNN's own classifier; the
+    /// receiver owns (and disposes) the CNN and the classifier. Without it the fit disposes the CNN and makes no classifier.
+    /// Default null.
+    /// </summary>
+    [JsonIgnore]
+    public Action<AudioCnnTrainingResult>? Trained { get; set; }
+
     internal AudioCnnTrainerOptions Clone() => new()
     {
         SpectrogramColumnName = SpectrogramColumnName,
         Network = Network with { Channels = (int[])Network.Channels.Clone() },
         Training = Training.Clone(),
         Output = Output.Clone(),
+        Trained = Trained,
     };
 
     internal void Validate()
@@ -46,11 +56,18 @@ public sealed class AudioCnnTrainerOptions : ITorchTrainerOptions<AudioCnnTraine
     AudioCnnTrainerOptions IStageOptions<AudioCnnTrainerOptions>.Clone() => Clone();
 }
 
+/// <summary>What a fit of <see cref="AudioCnnTrainer"/> produced besides the feature stage (see <see cref="AudioCnnTrainerOptions.Trained"/>).</summary>
+/// <param name="Report">Per-epoch losses, the best epoch, the row counts.</param>
+/// <param name="Network">The trained TorchSharp CNN (for inspection and the ONNX agreement check).</param>
+/// <param name="Classifier">The CNN's own classifier over the feature set (reads AudioFeatures/AudioMask; outputs Score, PredictedLabel).</param>
+public sealed record AudioCnnTrainingResult(TrainingReport Report, AudioCnnNetwork Network, FusionHeadTransformer Classifier);
+
 /// <summary>
 /// Trains the AlexNet-style audio CNN on labelled spectrograms with TorchSharp, exports its feature extractor (last
 /// pooling map as n = H·W vectors of C dims) to ONNX, and returns an <see cref="AudioFeatureTransformer"/>. The CNN's own
-/// classifier (global average pooling + linear) is exported too, as <see cref="LastClassifier"/>, an audio-only
-/// <see cref="FusionHeadTransformer"/> that gives the CNN's accuracy with ML.NET's evaluator.
+/// classifier (global average pooling + linear) is exported too when <see cref="AudioCnnTrainerOptions.Trained"/> is set, as
+/// <see cref="AudioCnnTrainingResult.Classifier"/>, an audio-only <see cref="FusionHeadTransformer"/> that gives the CNN's
+/// accuracy with ML.NET's evaluator. A fit keeps nothing on the trainer.
 /// </summary>
 public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransformer, AudioCnnTrainerOptions>
 {
@@ -58,17 +75,8 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
     {
     }
 
-    /// <summary>Report of the last <see cref="EmotionTorchTrainer{TTransformer, TOptions}.Fit"/>.</summary>
-    public TrainingReport? LastReport { get; private set; }
-
-    /// <summary>The TorchSharp CNN of the last <see cref="EmotionTorchTrainer{TTransformer, TOptions}.Fit"/>.</summary>
-    public AudioCnnNetwork? LastModule { get; private set; }
-
-    /// <summary>The CNN's own classifier over the feature set (reads AudioFeatures/AudioMask; outputs Score, PredictedLabel).</summary>
-    public FusionHeadTransformer? LastClassifier { get; private set; }
-
     /// <summary>Trains the CNN and returns the ONNX-run feature stage.</summary>
-    private protected override AudioFeatureTransformer Train(IDataView input)
+    private protected override AudioFeatureTransformer FitChecked(IDataView input)
     {
         var o = Options;
         var column = input.Schema.GetColumnOrNull(o.SpectrogramColumnName)
@@ -82,14 +90,20 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
         var network = o.Network with { Classes = table.ClassNames.Length, InputMean = (float)mean, InputScale = (float)(1 / Math.Max(std, 1e-6)) };
         manual_seed(o.Training.Seed);
         var cnn = new AudioCnnNetwork(network);
-        LastReport = TrainingLoop.Run(cnn, (rows, d) => cnn.forward(TrainingLoop.Stack(data, rows, [1, frames, bins], d)), table, o.Training, "audio CNN");
-        LastModule = cnn;
+        var report = TrainingLoop.Run(cnn, (rows, d) => cnn.forward(TrainingLoop.Stack(data, rows, [1, frames, bins], d)), table, o.Training, "audio CNN");
         var shape = new AudioCnnShape { Frames = frames, Bins = bins, Positions = h * w, Channels = cnn.FeatureChannels };
-        LastClassifier = new FusionHeadTransformer(Env,
+        var features = new AudioFeatureTransformer(Env, o.Output, shape, AudioCnnOnnx.Export(cnn, frames, bins));
+        if (o.Trained is not { } trained)
+        {
+            cnn.Dispose();
+            return features;
+        }
+        var classifier = new FusionHeadTransformer(Env,
             new FusionHeadColumns { AudioFeaturesColumnName = o.Output.OutputColumnName, AudioMaskColumnName = o.Output.MaskColumnName, Execution = o.Output.Execution },
             new FusionHeadSignature { Classes = table.ClassNames, AudioPositions = h * w, AudioDim = cnn.FeatureChannels, Description = "audio CNN (average pooling + linear)" },
             ClassifierOnnx(cnn, h * w));
-        return new AudioFeatureTransformer(Env, o.Output, shape, AudioCnnOnnx.Export(cnn, frames, bins));
+        trained(new AudioCnnTrainingResult(report, cnn, classifier));
+        return features;
     }
 
     /// <summary>The CNN's classifier as an audio-only head graph: masked mean over positions → Linear → softmax.</summary>

@@ -24,7 +24,16 @@ public sealed class FusionHead : nn.Module<Tensor?, Tensor?, Tensor?, Tensor?, F
     private readonly Linear classifier;
 
     /// <summary>Creates the head (weights initialised from TorchSharp's current generator).</summary>
-    public FusionHead(FusionHeadOptions options) : base(nameof(FusionHead))
+    /// <param name="options">Architecture and hyper-parameters.</param>
+    /// <param name="faceDim">d_v, the per-frame face feature dimension.</param>
+    /// <param name="audioDim">d_a, the per-position audio feature dimension.</param>
+    /// <param name="classes">K, the number of classes.</param>
+    public FusionHead(FusionHeadOptions options, int faceDim, int audioDim, int classes)
+        : this((options ?? throw new ArgumentNullException(nameof(options))) with { FaceDim = faceDim, AudioDim = audioDim, Classes = classes })
+    {
+    }
+
+    internal FusionHead(FusionHeadOptions options) : base(nameof(FusionHead))
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

@@ -16,11 +16,17 @@ public enum Modalities
 /// <summary>Shape and hyper-parameters of a <see cref="FusionHead"/>. JSON-serialisable.</summary>
 public sealed record FusionHeadOptions
 {
-    /// <summary>d_v, the per-frame face feature dimension. Default 512.</summary>
-    public int FaceDim { get; set; } = 512;
+    /// <summary>
+    /// d_v, the per-frame face feature dimension. Not settable: the trainer takes it from the face feature column; a
+    /// module built directly gets it from <see cref="FusionHead(FusionHeadOptions, int, int, int)"/>. Default 512.
+    /// </summary>
+    public int FaceDim { get; internal set; } = 512;
 
-    /// <summary>d_a, the per-position audio feature dimension (the audio CNN's channel count C). Default 128.</summary>
-    public int AudioDim { get; set; } = 128;
+    /// <summary>
+    /// d_a, the per-position audio feature dimension (the audio CNN's channel count C). Not settable, as
+    /// <see cref="FaceDim"/>. Default 128.
+    /// </summary>
+    public int AudioDim { get; internal set; } = 128;
 
     /// <summary>Attention over the face frames. Default transformer (best in the paper).</summary>
     public AttentionKind FaceAttention { get; set; } = AttentionKind.Transformer;
@@ -55,8 +61,8 @@ public sealed record FusionHeadOptions
     /// <summary>Dropout before the classifier. Default 0.5.</summary>
     public double ClassifierDropout { get; set; } = 0.5;
 
-    /// <summary>K, the number of classes. Default 7.</summary>
-    public int Classes { get; set; } = 7;
+    /// <summary>K, the number of classes. Not settable: the trainer takes it from the label's key values; see <see cref="FaceDim"/>. Default 7.</summary>
+    public int Classes { get; internal set; } = 7;
 
     /// <summary>Throws <see cref="ArgumentException"/> for an unusable setting.</summary>
     public void Validate()

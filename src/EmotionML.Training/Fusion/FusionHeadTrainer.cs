@@ -4,6 +4,7 @@ using EmotionML.Training.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
 namespace EmotionML.Training.Fusion;
@@ -11,7 +12,7 @@ namespace EmotionML.Training.Fusion;
 /// <summary>Options of <see cref="FusionHeadTrainer"/>: the head's architecture, the optimisation, and the column names.</summary>
 public sealed class FusionHeadTrainerOptions : ITorchTrainerOptions<FusionHeadTrainerOptions>
 {
-    /// <summary>Architecture (attention kinds, FBP or concatenation, dimensions, dropout). FaceDim, AudioDim and Classes are taken from the data.</summary>
+    /// <summary>Architecture (attention kinds, FBP or concatenation, dimensions, dropout). FaceDim, AudioDim and Classes are not settable: a fit takes them from the data.</summary>
     public FusionHeadOptions Head { get; set; } = new();
 
     /// <summary>Optimisation and validation settings.</summary>
@@ -20,7 +21,14 @@ public sealed class FusionHeadTrainerOptions : ITorchTrainerOptions<FusionHeadTr
     /// <summary>Input and output column names of the fitted head, and how it runs.</summary>
     public FusionHeadColumns Columns { get; set; } = new();
 
-    internal FusionHeadTrainerOptions Clone() => new() { Head = Head with { }, Training = Training.Clone(), Columns = Columns.Clone() };
+    /// <summary>
+    /// Called at the end of every fit with the training report and the TorchSharp module; the receiver owns (and
+    /// disposes) the module. Without it the fit disposes the module. Default null.
+    /// </summary>
+    [JsonIgnore]
+    public Action<FusionHeadTrainingResult>? Trained { get; set; }
+
+    internal FusionHeadTrainerOptions Clone() => new() { Head = Head with { }, Training = Training.Clone(), Columns = Columns.Clone(), Trained = Trained };
 
     internal void Validate()
     {
@@ -33,10 +41,16 @@ public sealed class FusionHeadTrainerOptions : ITorchTrainerOptions<FusionHeadTr
     FusionHeadTrainerOptions IStageOptions<FusionHeadTrainerOptions>.Clone() => Clone();
 }
 
+/// <summary>What a fit of <see cref="FusionHeadTrainer"/> produced besides the head (see <see cref="FusionHeadTrainerOptions.Trained"/>).</summary>
+/// <param name="Report">Per-epoch losses, the best epoch, the row counts.</param>
+/// <param name="Module">The trained TorchSharp module (for inspection and the ONNX agreement check).</param>
+public sealed record FusionHeadTrainingResult(TrainingReport Report, FusionHead Module);
+
 /// <summary>
 /// Trains the fusion head (DESIGN.md §1: attention within each modality, FBP or concatenation across them, softmax
 /// classifier) with TorchSharp on the face and audio feature sets, then exports it to ONNX and returns a
-/// <see cref="FusionHeadTransformer"/> that runs on ONNX Runtime. The label must be a key column.
+/// <see cref="FusionHeadTransformer"/> that runs on ONNX Runtime. The label must be a key column. A fit keeps nothing on
+/// the trainer; the report and the module go to <see cref="FusionHeadTrainerOptions.Trained"/>.
 /// </summary>
 public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransformer, FusionHeadTrainerOptions>
 {
@@ -44,14 +58,8 @@ public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransforme
     {
     }
 
-    /// <summary>The report of the last <see cref="EmotionTorchTrainer{TTransformer, TOptions}.Fit"/>: per-epoch losses, the best epoch.</summary>
-    public TrainingReport? LastReport { get; private set; }
-
-    /// <summary>The TorchSharp module of the last <see cref="EmotionTorchTrainer{TTransformer, TOptions}.Fit"/> (for inspection and the ONNX agreement check).</summary>
-    public FusionHead? LastModule { get; private set; }
-
     /// <summary>Trains the head on <paramref name="input"/> and returns it as an ONNX-run transformer.</summary>
-    private protected override FusionHeadTransformer Train(IDataView input)
+    private protected override FusionHeadTransformer FitChecked(IDataView input)
     {
         var o = Options;
         var c = o.Columns;
@@ -70,21 +78,18 @@ public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransforme
             columns.AddRange([c.AudioFeaturesColumnName, c.AudioMaskColumnName]);
         }
         var table = TrainingTable.Read(input, o.Training.LabelColumnName, o.Training.GroupColumnName, columns.ToArray());
-        head.FaceDim = Math.Max(1, faceDim);
-        head.AudioDim = Math.Max(1, audioDim);
-        head.Classes = table.ClassNames.Length;
+        head = head with { FaceDim = Math.Max(1, faceDim), AudioDim = Math.Max(1, audioDim), Classes = table.ClassNames.Length };
         head.Validate();
 
         manual_seed(o.Training.Seed);
         var module = new FusionHead(head);
         Tensor? Take(string name, int[] rows, long[] shape, Device d) => name.Length == 0 ? null : TrainingLoop.Stack(table.Vectors[name], rows, shape, d);
-        LastReport = TrainingLoop.Run(module, (rows, d) => module.forward(
+        var report = TrainingLoop.Run(module, (rows, d) => module.forward(
             head.UsesFace ? Take(c.FaceFeaturesColumnName, rows, [faceFrames, faceDim], d) : null,
             head.UsesFace ? Take(c.FaceMaskColumnName, rows, [faceFrames], d) : null,
             head.UsesAudio ? Take(c.AudioFeaturesColumnName, rows, [audioPositions, audioDim], d) : null,
             head.UsesAudio ? Take(c.AudioMaskColumnName, rows, [audioPositions], d) : null).Logits,
             table, o.Training, "fusion head");
-        LastModule = module;
         var onnx = FusionHeadOnnx.Export(module, head.UsesFace ? faceFrames : null, head.UsesAudio ? audioPositions : null);
         var signature = new FusionHeadSignature
         {
@@ -95,7 +100,10 @@ public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransforme
             AudioDim = head.UsesAudio ? audioDim : 0,
             Description = Describe(head),
         };
-        return new FusionHeadTransformer(Env, c, signature, onnx);
+        var transformer = new FusionHeadTransformer(Env, c, signature, onnx);
+        if (o.Trained is { } trained) trained(new FusionHeadTrainingResult(report, module));
+        else module.Dispose();
+        return transformer;
     }
 
     /// <summary>A short name of a head configuration, e.g. "face transformer × audio self, FBP".</summary>

@@ -7,7 +7,7 @@ namespace EmotionML.AudioCnn;
 
 /// <summary>
 /// Estimator that loads a trained audio CNN ONNX file (<see cref="AudioFeatureOptions.ModelPath"/>); nothing is learned
-/// in <see cref="EmotionTrivialEstimator{TTransformer, TOptions}.Fit"/>.
+/// in <see cref="EmotionEstimatorBase{TTransformer, TOptions}.Fit"/>.
 /// </summary>
 public sealed class AudioFeatureEstimator : EmotionTrivialEstimator<AudioFeatureTransformer, AudioFeatureOptions>
 {

@@ -4,49 +4,25 @@ using Microsoft.ML.Runtime;
 namespace EmotionML.Core;
 
 /// <summary>
-/// Base of the estimators of stages that learn nothing (like ML.NET's <c>TrivialEstimator</c>): the options are
-/// validated and copied once, when the estimator is built, and <see cref="Fit"/> is a schema check plus the transformer.
+/// Base of the estimators of stages that learn nothing (like ML.NET's <c>TrivialEstimator</c>):
+/// <see cref="EmotionEstimatorBase{TTransformer, TOptions}.Fit"/> is a schema check plus the transformer.
 /// </summary>
 /// <typeparam name="TTransformer">The stage's transformer.</typeparam>
 /// <typeparam name="TOptions">The stage's options.</typeparam>
-public abstract class EmotionTrivialEstimator<TTransformer, TOptions> : IEstimator<TTransformer>
+public abstract class EmotionTrivialEstimator<TTransformer, TOptions> : EmotionEstimatorBase<TTransformer, TOptions>
     where TTransformer : EmotionTransformerBase
     where TOptions : class
 {
-    private protected EmotionTrivialEstimator(IHostEnvironment env, string name, TOptions options)
+    private protected EmotionTrivialEstimator(IHostEnvironment env, string name, TOptions options) : base(env, name, options)
     {
-        Env = env ?? throw new ArgumentNullException(nameof(env));
-        Host = env.Register(name);
-        Options = StageOptions.ValidatedCopyOf(options);
     }
 
-    private protected IHostEnvironment Env { get; }
-
-    private protected IHost Host { get; }
-
-    /// <summary>The validated copy of the options the estimator was made with.</summary>
-    private protected TOptions Options { get; }
-
-    /// <summary>Checks <paramref name="input"/>'s schema and returns the transformer; nothing is learned from the rows.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or has the wrong type.</exception>
-    public TTransformer Fit(IDataView input)
+    private protected sealed override TTransformer FitChecked(IDataView input)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(SchemaShape.Create(input.Schema));
         var transformer = CreateTransformer();
         transformer.GetOutputSchema(input.Schema);
         return transformer;
     }
-
-    /// <summary>The schema after this stage; throws if an input column is missing or has the wrong type.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or has the wrong type.</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        return OutputSchema(inputSchema);
-    }
-
-    private protected abstract SchemaShape OutputSchema(SchemaShape inputSchema);
 
     private protected abstract TTransformer CreateTransformer();
 }

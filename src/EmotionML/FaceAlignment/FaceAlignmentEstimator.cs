@@ -6,7 +6,7 @@ using Microsoft.ML.Runtime;
 namespace EmotionML.FaceAlignment;
 
 /// <summary>
-/// Estimator of the face alignment stage. <see cref="EmotionTrivialEstimator{TTransformer, TOptions}.Fit"/> checks the input schema and
+/// Estimator of the face alignment stage. <see cref="EmotionEstimatorBase{TTransformer, TOptions}.Fit"/> checks the input schema and
 /// loads (and sha256-checks) the YuNet detector; nothing is learned.
 /// </summary>
 public sealed class FaceAlignmentEstimator : EmotionTrivialEstimator<FaceAlignmentTransformer, FaceAlignmentOptions>

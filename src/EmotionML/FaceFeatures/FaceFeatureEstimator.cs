@@ -6,7 +6,7 @@ using Microsoft.ML.Runtime;
 namespace EmotionML.FaceFeatures;
 
 /// <summary>
-/// Estimator of the face-feature stage. <see cref="EmotionTrivialEstimator{TTransformer, TOptions}.Fit"/> checks the input schema and
+/// Estimator of the face-feature stage. <see cref="EmotionEstimatorBase{TTransformer, TOptions}.Fit"/> checks the input schema and
 /// loads (and sha256-checks) the backbone ONNX file(s); nothing is learned.
 /// </summary>
 public sealed class FaceFeatureEstimator : EmotionTrivialEstimator<FaceFeatureTransformer, FaceFeatureOptions>

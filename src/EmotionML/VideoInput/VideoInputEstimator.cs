@@ -7,7 +7,7 @@ namespace EmotionML.VideoInput;
 
 /// <summary>
 /// Estimator of the video input stage: reads a clip path column, outputs sampled frames and 16 kHz mono audio.
-/// Nothing is learned; <see cref="EmotionTrivialEstimator{TTransformer, TOptions}.Fit"/> only checks the schema.
+/// Nothing is learned; <see cref="EmotionEstimatorBase{TTransformer, TOptions}.Fit"/> only checks the schema.
 /// </summary>
 public sealed class VideoInputEstimator : EmotionTrivialEstimator<VideoInputTransformer, VideoInputOptions>
 {

@@ -109,13 +109,15 @@ internal sealed class AudioCnnBenchStage : IBenchStage
         var epochs = 1 + context.Repeat;
         double Epoch(int[] channels)
         {
+            TrainingReport? report = null;
             var trainer = ml.Transforms.TrainAudioCnn(new CnnTrainerOptions
             {
+                Trained = r => { report = r.Report; r.Network.Dispose(); r.Classifier.Dispose(); },
                 Network = new CnnOptions { Channels = channels },
                 Training = new TrainerOptions { MaxEpochs = epochs, BatchSize = TrainBatch, ValidationFraction = 0, Threads = threads, Seed = 1 },
             });
             using var fitted = trainer.Fit(data);
-            return trainer.LastReport!.Epochs.Skip(1).Min(e => e.Seconds);
+            return report!.Epochs.Skip(1).Min(e => e.Seconds);
         }
         var small = Epoch(SmallChannels);
         step("training 32-64-128-96-64");

@@ -72,7 +72,7 @@ internal sealed class ChainBenchStage : IBenchStage
         Add("audio CNN", audioCnn);
         var headData = ml.Data.LoadFromEnumerable(HeadBenchStage.MakeRows(48, 5));
         headData = ml.Transforms.Conversion.MapValueToKey("Label").Fit(headData).Transform(headData);
-        var head = ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+        var head = ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
         {
             Columns = new FusionHeadColumns { Execution = execution },
             Training = new TrainerOptions { MaxEpochs = 1, BatchSize = 16, ValidationFraction = 0, Threads = threads, Seed = 1 },

@@ -56,14 +56,16 @@ internal sealed class HeadBenchStage : IBenchStage
         var raw = ml.Data.LoadFromEnumerable(rows);
         var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
         var epochs = 1 + context.Repeat;
-        var trainer = ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+        FusionHeadTrainingResult? trained = null;
+        var trainer = ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
         {
+            Trained = r => trained = r,
             Columns = new FusionHeadColumns { Execution = context.Execution },
             Training = new TrainerOptions { MaxEpochs = epochs, BatchSize = Batch, ValidationFraction = 0, Threads = threads, Seed = 1 },
         });
         using var head = trainer.Fit(data);
-        var epoch = trainer.LastReport!.Epochs.Skip(1).Min(e => e.Seconds);
-        var module = trainer.LastModule!;
+        var epoch = trained!.Report.Epochs.Skip(1).Min(e => e.Seconds);
+        using var module = trained.Module;
         module.eval();
         step("training");
 

@@ -71,7 +71,7 @@ public sealed class AudioMaskTests : Fusion.TorchTestBase
         }).ToList();
         var data = _ml.Data.LoadFromEnumerable(rows);
         var keyed = _ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(data).Transform(data);
-        return _ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+        return _ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
         {
             Head = new FusionHeadOptions { TransformerDim = 4, FbpOutputDim = 4, FbpFactor = 2 },
             Training = new TrainerOptions { MaxEpochs = 1, BatchSize = 6, ValidationFraction = 0, Seed = 1 },

@@ -38,7 +38,7 @@ public sealed class DeploymentTests : Fusion.TorchTestBase
         var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = 2, MaxFrameSide = 320 })
             .Append(ml.Transforms.AlignFaces(new FaceAlignmentOptions { MaxFrames = 2, Execution = Cuda() }))
             .Append(ml.Transforms.ExtractFaceFeatures(new FaceFeatureOptions { Backbone = FaceBackboneKind.MiniXception, CacheDirectory = cacheDir, Execution = Cuda() }))
-            .Append(ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+            .Append(ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
             {
                 Head = new FusionHeadOptions { Modalities = Modalities.FaceOnly },
                 Training = new TrainerOptions { MaxEpochs = 2, BatchSize = 2, ValidationFraction = 0, Seed = 1, Device = ExecutionDevice.Cuda },

@@ -65,7 +65,7 @@ public sealed class FormatFixtureTests : Fusion.TorchTestBase
             .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = 64, Padding = SpectrogramPadding.Edge }))
             .Append(ml.Transforms.LogMelSpectrogram(new LogMelSpectrogramOptions { Frames = 32, Bands = 16 }))
             .Append(ml.Transforms.TrainAudioCnn(new AudioCnnTrainerOptions { Network = new AudioCnnOptions { Channels = [2, 2, 2, 2, 2] }, Training = fast }))
-            .Append(ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+            .Append(ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
             {
                 Head = new FusionHeadOptions { Modalities = Modalities.AudioOnly, AudioAttention = AttentionKind.Self },
                 Training = fast,

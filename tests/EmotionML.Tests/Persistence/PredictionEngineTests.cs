@@ -38,7 +38,7 @@ public sealed class PredictionEngineTests : Fusion.TorchTestBase
             .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = 100 }))
             .AppendCacheCheckpoint(ml)
             .Append(ml.Transforms.TrainAudioCnn(new AudioCnnTrainerOptions { Network = new AudioCnnOptions { Channels = [4, 4, 4, 4, 4] }, Training = fast }))
-            .Append(ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+            .Append(ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
             {
                 Head = new FusionHeadOptions { FbpOutputDim = 8, FbpFactor = 2, TransformerDim = 8 },
                 Training = fast,

@@ -131,13 +131,13 @@ public sealed class StageConformanceTests : Fusion.TorchTestBase
     };
 
     [Fact]
-    public void FusionHead() => Conforms(_ml.MulticlassClassification.Trainers.EmotionFusionHead(TinyHead()), AudioFeatures(), "AudioMask", "audio mask", nameof(Row.Other));
+    public void FusionHead() => Conforms(_ml.Transforms.EmotionFusionHead(TinyHead()), AudioFeatures(), "AudioMask", "audio mask", nameof(Row.Other));
 
     [Fact]
     public void EnsembleScores()
     {
         var features = AudioFeatures();
-        var scored = Cached(_ml.MulticlassClassification.Trainers.EmotionFusionHead(TinyHead()).Fit(features).Transform(features));
+        var scored = Cached(_ml.Transforms.EmotionFusionHead(TinyHead()).Fit(features).Transform(features));
         Conforms(_ml.Transforms.EnsembleScores(new ScoreEnsembleOptions { InputColumnNames = ["Score"], ClassWeights = [1, 3], ScoreColumnName = "Mean", PredictedLabelColumnName = "MeanLabel" }),
             scored, "Score", "member score", nameof(Row.Other));
     }

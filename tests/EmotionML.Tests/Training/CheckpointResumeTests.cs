@@ -50,7 +50,7 @@ public sealed class CheckpointResumeTests : Fusion.TorchTestBase
             Cancellation = cancel.Token,
             Progress = new SyncProgress(p => { if (p.Epoch == stopAfter) cancel.Cancel(); }),
         };
-        var trainer = ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+        var trainer = ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
         {
             Head = new FusionHeadOptions { TransformerDim = 4, FbpOutputDim = 6, FbpFactor = 2, ClassifierDropout = 0.3, AttentionDropout = 0.2 },
             Training = training,

@@ -45,7 +45,7 @@ public sealed class EndToEndChainTests : Fusion.TorchTestBase
             .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = 100 }))
             .AppendCacheCheckpoint(ml)
             .Append(ml.Transforms.TrainAudioCnn(new AudioCnnTrainerOptions { Network = new AudioCnnOptions { Channels = [8, 8, 8, 8, 8] }, Training = fast }))
-            .Append(ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+            .Append(ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
             {
                 Head = new FusionHeadOptions { FbpOutputDim = 16, FbpFactor = 2, TransformerDim = 8 },
                 Training = new TrainerOptions { MaxEpochs = 3, BatchSize = 4, ValidationFraction = 0, Seed = 1 },

@@ -55,7 +55,7 @@ public sealed class FusionHeadTrainerTests : TorchTestBase
     };
 
     private IEstimator<ITransformer> Pipeline(FusionHeadTrainerOptions o)
-        => _ml.Transforms.Conversion.MapValueToKey("Label").Append(_ml.MulticlassClassification.Trainers.EmotionFusionHead(o));
+        => _ml.Transforms.Conversion.MapValueToKey("Label").Append(_ml.Transforms.EmotionFusionHead(o));
 
     [Fact]
     public void LearnsASeparableProblemAndEvaluatesWithMlNet()
@@ -84,11 +84,14 @@ public sealed class FusionHeadTrainerTests : TorchTestBase
     public void OnnxHeadAgreesWithTheTorchSharpModule()
     {
         var rows = MakeRows(12, 3);
-        var trainer = _ml.MulticlassClassification.Trainers.EmotionFusionHead(Options(epochs: 5, face: AttentionKind.Relation, audio: AttentionKind.Transformer));
+        var o = Options(epochs: 5, face: AttentionKind.Relation, audio: AttentionKind.Transformer);
+        FusionHeadTrainingResult? trained = null;
+        o.Trained = r => trained = r;
+        var trainer = _ml.Transforms.EmotionFusionHead(o);
         var data = _ml.Transforms.Conversion.MapValueToKey("Label").Fit(_ml.Data.LoadFromEnumerable(rows)).Transform(_ml.Data.LoadFromEnumerable(rows));
         var head = trainer.Fit(data);
         var onnxScores = head.Transform(data).GetColumn<float[]>("Score").ToArray();
-        var module = trainer.LastModule!;
+        using var module = trained!.Module;
         module.eval();
         using var _ = no_grad();
         var torchScores = module.Predict(
@@ -116,23 +119,28 @@ public sealed class FusionHeadTrainerTests : TorchTestBase
         var o = Options(epochs: 3);
         o.Training.Progress = new SyncProgress(seen.Add);
         o.Training.CheckpointPath = Path.Combine(TestData.TempDir("ckpt"), "head.pt");
-        var trainer = _ml.MulticlassClassification.Trainers.EmotionFusionHead(o);
+        var trainer = _ml.Transforms.EmotionFusionHead(o);
         trainer.Fit(data);
         Assert.Equal([1, 2, 3], seen.Select(p => p.Epoch));
         Assert.True(File.Exists(o.Training.CheckpointPath));
         // Resume: a longer run continues at epoch 4.
         seen.Clear();
         o.Training.MaxEpochs = 5;
-        _ml.MulticlassClassification.Trainers.EmotionFusionHead(o).Fit(data);
+        _ml.Transforms.EmotionFusionHead(o).Fit(data);
         Assert.Equal([4, 5], seen.Select(p => p.Epoch));
 
         // Early stopping: with patience 1 and a flat learning rate of ~0 the validation loss cannot improve for long.
         var stop = Options(epochs: 50);
         stop.Training.LearningRate = 1e-9;
         stop.Training.EarlyStoppingPatience = 1;
-        var st = _ml.MulticlassClassification.Trainers.EmotionFusionHead(stop);
+        var reports = new List<TrainingReport>();
+        stop.Trained = r => { reports.Add(r.Report); r.Module.Dispose(); };
+        var st = _ml.Transforms.EmotionFusionHead(stop);
         st.Fit(data);
-        Assert.True(st.LastReport!.Epochs.Count < 50);
+        Assert.True(Assert.Single(reports).Epochs.Count < 50);
+        // The trainer keeps no state of its own: a second fit reports again, through the same callback.
+        st.Fit(data);
+        Assert.Equal(2, reports.Count);
     }
 
     [Fact]
@@ -143,7 +151,7 @@ public sealed class FusionHeadTrainerTests : TorchTestBase
         cts.Cancel();
         var o = Options();
         o.Training.Cancellation = cts.Token;
-        Assert.ThrowsAny<OperationCanceledException>(() => _ml.MulticlassClassification.Trainers.EmotionFusionHead(o).Fit(data));
+        Assert.ThrowsAny<OperationCanceledException>(() => _ml.Transforms.EmotionFusionHead(o).Fit(data));
     }
 
     [Fact]
@@ -151,7 +159,7 @@ public sealed class FusionHeadTrainerTests : TorchTestBase
     {
         var rows = MakeRows(4, 7);
         var raw = _ml.Data.LoadFromEnumerable(rows);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.MulticlassClassification.Trainers.EmotionFusionHead(Options()).Fit(raw));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.Transforms.EmotionFusionHead(Options()).Fit(raw));
         Assert.Contains("MapValueToKey", e.Message);
         rows[2].FaceFeatures[3] = float.NaN;
         var bad = _ml.Data.LoadFromEnumerable(rows);

@@ -37,7 +37,7 @@ public sealed class PredictionBadInputTests : Fusion.TorchTestBase
     private ITransformer Fit()
     {
         var rows = Enumerable.Range(0, 12).Select(i => Make(i % 2 == 0 ? "a" : "b", i)).ToList();
-        return _ml.Transforms.Conversion.MapValueToKey("Label").Append(_ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+        return _ml.Transforms.Conversion.MapValueToKey("Label").Append(_ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
         {
             Head = new FusionHeadOptions { FbpOutputDim = 8, FbpFactor = 2, TransformerDim = 4 },
             Training = new TrainerOptions { MaxEpochs = 2, ValidationFraction = 0 },

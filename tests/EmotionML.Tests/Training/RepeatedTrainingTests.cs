@@ -49,7 +49,7 @@ public sealed class RepeatedTrainingTests : Fusion.TorchTestBase
         var kinds = Enum.GetValues<AttentionKind>();
         for (var i = 0; i < 12; i++)
         {
-            var trainer = ml.MulticlassClassification.Trainers.EmotionFusionHead(new FusionHeadTrainerOptions
+            var trainer = ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
             {
                 Head = new FusionHeadOptions { FaceAttention = kinds[i % 3], AudioAttention = kinds[(i / 3) % 3], FbpOutputDim = 128, FbpFactor = 4 },
                 // Collect garbage (and run finalizers) after every epoch, so freed temporaries would show up quickly.
