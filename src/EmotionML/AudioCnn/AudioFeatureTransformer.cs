@@ -14,28 +14,22 @@ namespace EmotionML.AudioCnn;
 /// Runs a trained audio CNN (an ONNX graph exported by EmotionML.Training) on each spectrogram and outputs its last
 /// pooling map as a set of n = H·W feature vectors of C dimensions — the input of audio attention.
 /// </summary>
-public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposable
+public sealed class AudioFeatureTransformer : EmotionTransformerBase<AudioFeatureOptions>, IDisposable
 {
     internal const string LoaderSignature = "EmotionMLAudioFeatures";
     internal const string SpectrogramInput = "spectrogram", FeaturesOutput = "features";
     internal const string InputRole = "spectrogram", InputExpected = "a vector of Single (the spectrogram the CNN was trained on)";
     private const string Stage = "audio features";
-    private readonly AudioFeatureOptions _options;
     private readonly AudioCnnShape _shape;
     private readonly OnnxGraph _graph;
 
-    internal AudioFeatureTransformer(IHostEnvironment env, AudioFeatureOptions options, AudioCnnShape shape, byte[] onnx) : base(env, nameof(AudioFeatureTransformer))
+    internal AudioFeatureTransformer(IHostEnvironment env, AudioFeatureOptions options, AudioCnnShape shape, byte[] onnx) : base(env, nameof(AudioFeatureTransformer), options)
     {
-        options.Validate();
         shape.Validate();
-        _options = options.Clone();
-        _options.Execution = StageLog.Routed(_options.Execution, Host);
+        Settings.Execution = StageLog.Routed(Settings.Execution, Host);
         _shape = shape.Clone();
-        _graph = new OnnxGraph(onnx, _options.Execution, "audio CNN");
+        _graph = new OnnxGraph(onnx, Settings.Execution, "audio CNN");
     }
-
-    /// <summary>A copy of the options.</summary>
-    public AudioFeatureOptions Options => _options.Clone();
 
     /// <summary>The CNN's input and output shapes (a copy).</summary>
     public AudioCnnShape Shape => _shape.Clone();
@@ -63,9 +57,8 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
 
     private static AudioFeatureTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        var options = ModelFormat.LoadOptions<AudioFeatureOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate());
-        var shape = ModelFormat.Validated(ModelFormat.ReadOptions<AudioCnnShape>(ctx, Stage), Stage, s => s.Validate());
-        return new AudioFeatureTransformer(env, options, shape, ModelFormat.ReadBlob(ctx, "AudioCnn.onnx", Stage));
+        var (options, shape, onnx) = ModelFormat.ReadGraphStage<AudioFeatureOptions, AudioCnnShape>(ctx, GetVersionInfo(), Stage, "AudioCnn.onnx", o => o.Validate(), s => s.Validate());
+        return new AudioFeatureTransformer(env, options, shape, onnx);
     }
 
     // *** Binary format ***
@@ -73,16 +66,11 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
     // string: AudioCnnShape as JSON (Frames, Bins, Positions, Channels)
     // stream "AudioCnn.onnx": int32 length, the CNN's ONNX bytes
     private protected override void Save(ModelSaveContext ctx)
-    {
-        ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, _options);
-        ModelFormat.WriteOptions(ctx, _shape);
-        ModelFormat.WriteBlob(ctx, "AudioCnn.onnx", _graph.Bytes);
-    }
+        => ModelFormat.WriteGraphStage(ctx, GetVersionInfo(), Settings, _shape, "AudioCnn.onnx", _graph.Bytes);
 
     internal override EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment)
     {
-        var options = _options.Clone();
+        var options = Settings.Clone();
         options.Execution = deployment.Execution.Clone();
         return new AudioFeatureTransformer(Env, options, _shape, _graph.Bytes);
     }
@@ -126,14 +114,14 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
             if (h * w != shape.Positions)
                 throw new ModelFormatException($"audio features: the CNN's {shape.Positions} positions are not the {h}×{w} map of a {shape.Frames}×{shape.Bins} spectrogram.");
             _timeRows = h;
-            var name = parent._options.ValidFramesColumnName;
+            var name = parent.Settings.ValidFramesColumnName;
             if (!string.IsNullOrEmpty(name) && schema.GetColumnOrNull(name) is not null)
                 _validFrames = FindInput(name, "real spectrogram frames", t => t == NumberDataViewType.Int32, "Int32");
             var size = parent._shape.Frames * parent._shape.Bins;
-            _input = FindInput(parent._options.InputColumnName, InputRole,
+            _input = FindInput(parent.Settings.InputColumnName, InputRole,
                 t => t is VectorDataViewType { ItemType: var it, Size: var n } && it == NumberDataViewType.Single && n == size,
                 $"a vector of Single [{size}] ({parent._shape.Frames}×{parent._shape.Bins}, the spectrogram the CNN was trained on)");
-            Outputs = OutputColumns(parent._options, parent._shape);
+            Outputs = OutputColumns(parent.Settings, parent._shape);
         }
 
         public override IReadOnlyList<OutputColumn> Outputs { get; }
@@ -162,7 +150,7 @@ public sealed class AudioFeatureTransformer : EmotionTransformerBase, IDisposabl
             protected override void Compute()
             {
                 var spectrogram = Getters.ReadVector(_getter, ref _buffer);
-                OnnxGraph.CheckFinite(spectrogram, _m._parent._options.InputColumnName);
+                OnnxGraph.CheckFinite(spectrogram, _m._parent.Settings.InputColumnName);
                 _features = _m._parent.Run([spectrogram])[0];
                 var frames = _m._parent._shape.Frames;
                 var valid = frames;

@@ -47,3 +47,20 @@ public abstract class EmotionTransformerBase : ITransformer
 
     private protected abstract void Save(ModelSaveContext ctx);
 }
+
+/// <summary>
+/// <see cref="EmotionTransformerBase"/> of a stage that runs with options: the base validates them and keeps its own
+/// copy (<see cref="Settings"/>), and <see cref="Options"/> hands out another copy, once for every stage.
+/// </summary>
+/// <typeparam name="TOptions">The stage's options.</typeparam>
+public abstract class EmotionTransformerBase<TOptions> : EmotionTransformerBase where TOptions : class
+{
+    private protected EmotionTransformerBase(IHostEnvironment env, string name, TOptions options) : base(env, name)
+        => Settings = StageOptions.ValidatedCopyOf(options);
+
+    /// <summary>A copy of the options this stage runs with (changing it has no effect).</summary>
+    public TOptions Options => ((IStageOptions<TOptions>)Settings).Clone();
+
+    /// <summary>The stage's own copy of its options (deployment settings may be routed in by the constructor).</summary>
+    private protected TOptions Settings { get; }
+}

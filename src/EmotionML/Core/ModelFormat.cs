@@ -111,6 +111,27 @@ internal static class ModelFormat
     public static void WriteBlob(ModelSaveContext ctx, string name, byte[] bytes)
         => ctx.SaveBinaryStream(name, w => { w.Write(bytes.Length); w.Write(bytes); });
 
+    /// <summary>
+    /// The layout of a stage that runs one ONNX graph: <paramref name="options"/> and <paramref name="shape"/> as JSON,
+    /// then the graph's bytes as the stream <paramref name="blobName"/>. Read back with <see cref="ReadGraphStage"/>.
+    /// </summary>
+    public static void WriteGraphStage<TOptions, TShape>(ModelSaveContext ctx, VersionInfo version, TOptions options, TShape shape, string blobName, byte[] onnx)
+    {
+        ctx.SetVersionInfo(version);
+        WriteOptions(ctx, options);
+        WriteOptions(ctx, shape);
+        WriteBlob(ctx, blobName, onnx);
+    }
+
+    /// <summary>Reads what <see cref="WriteGraphStage"/> wrote: version check, options and shape read and validated, the graph's bytes.</summary>
+    public static (TOptions Options, TShape Shape, byte[] Onnx) ReadGraphStage<TOptions, TShape>(ModelLoadContext ctx, VersionInfo expected, string stageName,
+        string blobName, Action<TOptions> validateOptions, Action<TShape> validateShape)
+    {
+        var options = LoadOptions(ctx, expected, stageName, validateOptions);
+        var shape = Validated(ReadOptions<TShape>(ctx, stageName), stageName, validateShape);
+        return (options, shape, ReadBlob(ctx, blobName, stageName));
+    }
+
     public static byte[] ReadBlob(ModelLoadContext ctx, string name, string stageName)
     {
         byte[]? bytes = null;

@@ -12,21 +12,15 @@ namespace EmotionML.Ensembles;
 /// Averages the class scores of several heads in the same chain (optionally weighted), re-weights them by class
 /// weights, and outputs <c>Score</c> and <c>PredictedLabel</c> for ML.NET's evaluator. Saved with its options.
 /// </summary>
-public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
+public sealed class ScoreEnsembleTransformer : EmotionTransformerBase<ScoreEnsembleOptions>
 {
     internal const string LoaderSignature = "EmotionMLScoreEnsemble";
     internal const string InputRole = "member score", InputExpected = "a vector of Single (class scores)";
     private const string Stage = "score ensemble";
-    private readonly ScoreEnsembleOptions _options;
 
-    internal ScoreEnsembleTransformer(IHostEnvironment env, ScoreEnsembleOptions options) : base(env, nameof(ScoreEnsembleTransformer))
+    internal ScoreEnsembleTransformer(IHostEnvironment env, ScoreEnsembleOptions options) : base(env, nameof(ScoreEnsembleTransformer), options)
     {
-        options.Validate();
-        _options = options.Clone();
     }
-
-    /// <summary>A copy of the options.</summary>
-    public ScoreEnsembleOptions Options => _options.Clone();
 
     // Versions: 0x00010001 first format; 0x00010002 same layout, written with the shared enum-by-name JSON (reads 0x00010001).
     private static VersionInfo GetVersionInfo()
@@ -40,7 +34,7 @@ public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, _options);
+        ModelFormat.WriteOptions(ctx, Settings);
     }
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
@@ -70,7 +64,7 @@ public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
         public Mapper(ScoreEnsembleTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var o = parent._options;
+            var o = parent.Settings;
             _inputs = o.InputColumnNames.Select(n => FindInput(n, InputRole, t => t is VectorDataViewType { ItemType: var it, IsKnownSize: true } && it == NumberDataViewType.Single, InputExpected)).ToArray();
             var first = schema[_inputs[0]];
             var k = ((VectorDataViewType)first.Type).Size;
@@ -111,7 +105,7 @@ public sealed class ScoreEnsembleTransformer : EmotionTransformerBase
             protected override void Compute()
             {
                 var members = _getters.Select(g => Getters.ReadVector(g, ref _buffer)).ToList();
-                var o = _m._parent._options;
+                var o = _m._parent.Settings;
                 _score = Combine(members, o.MemberWeights, o.ClassWeights);
                 var best = 0;
                 for (var i = 1; i < _score.Length; i++) if (_score[i] > _score[best]) best = i;

@@ -13,26 +13,20 @@ namespace EmotionML.FaceAlignment;
 /// frames without a face fall back to the whole frame. The detector's ONNX bytes are stored in the model zip, so a
 /// loaded model needs no model folder.
 /// </summary>
-public sealed class FaceAlignmentTransformer : EmotionTransformerBase, IDisposable
+public sealed class FaceAlignmentTransformer : EmotionTransformerBase<FaceAlignmentOptions>, IDisposable
 {
     internal const string LoaderSignature = "EmotionMLFaceAlignment";
     internal const string FramesExpected = "a vector of Byte (RGB24 frames)";
     private const string Stage = "face alignment";
-    private readonly FaceAlignmentOptions _options;
     private readonly byte[] _detectorModel;
     private readonly Lazy<FaceAligner> _aligner;
 
-    internal FaceAlignmentTransformer(IHostEnvironment env, FaceAlignmentOptions options, byte[] detectorModel) : base(env, nameof(FaceAlignmentTransformer))
+    internal FaceAlignmentTransformer(IHostEnvironment env, FaceAlignmentOptions options, byte[] detectorModel) : base(env, nameof(FaceAlignmentTransformer), options)
     {
-        options.Validate();
-        _options = options.Clone();
-        _options.Execution = StageLog.Routed(_options.Execution, Host);
+        Settings.Execution = StageLog.Routed(Settings.Execution, Host);
         _detectorModel = detectorModel;
-        _aligner = new Lazy<FaceAligner>(() => new FaceAligner(new YuNetDetector(_detectorModel, _options.Execution), _options), LazyThreadSafetyMode.ExecutionAndPublication);
+        _aligner = new Lazy<FaceAligner>(() => new FaceAligner(new YuNetDetector(_detectorModel, Settings.Execution), Settings), LazyThreadSafetyMode.ExecutionAndPublication);
     }
-
-    /// <summary>A copy of the options this stage runs with.</summary>
-    public FaceAlignmentOptions Options => _options.Clone();
 
     internal FaceAligner Aligner => _aligner.Value;
 
@@ -54,13 +48,13 @@ public sealed class FaceAlignmentTransformer : EmotionTransformerBase, IDisposab
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, _options);
+        ModelFormat.WriteOptions(ctx, Settings);
         ModelFormat.WriteBlob(ctx, "Detector.onnx", _detectorModel);
     }
 
     internal override EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment)
     {
-        var options = _options.Clone();
+        var options = Settings.Clone();
         options.Execution = deployment.Execution.Clone();
         return new FaceAlignmentTransformer(Env, options, _detectorModel);
     }
@@ -94,7 +88,7 @@ public sealed class FaceAlignmentTransformer : EmotionTransformerBase, IDisposab
         public Mapper(FaceAlignmentTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var o = parent._options;
+            var o = parent.Settings;
             var int32 = SchemaError.Expected(SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32);
             _frames = FindInput(o.FramesColumnName, "frames", t => t is VectorDataViewType { ItemType: var it } && it == NumberDataViewType.Byte, FramesExpected);
             _count = FindInput(o.FrameCountColumnName, "frame count", t => t == NumberDataViewType.Int32, int32);

@@ -15,40 +15,33 @@ namespace EmotionML.FaceFeatures;
 /// enhancement. All real frames of a clip (or all transformed copies of a frame) go through the backbone in one batch.
 /// The backbone ONNX bytes are stored in the model zip and sha256-checked when loaded.
 /// </summary>
-public sealed class FaceFeatureTransformer : EmotionTransformerBase, IDisposable
+public sealed class FaceFeatureTransformer : EmotionTransformerBase<FaceFeatureOptions>, IDisposable
 {
     internal const string LoaderSignature = "EmotionMLFaceFeatures";
     internal const string CropsExpected = "a vector of Byte [MaxFrames·224·224·3] (aligned RGB crops)";
     internal const string MaskExpected = "a vector of Single [MaxFrames] (frame mask)";
     private const string Stage = "face features";
-    private readonly FaceFeatureOptions _options;
     private readonly byte[] _model;
     private readonly byte[]? _secondModel;
     private readonly Lazy<FaceFeatureExtractor> _extractor;
     private readonly FaceFeatureCache? _cache;
     private readonly string _settingsKey;
 
-    internal FaceFeatureTransformer(IHostEnvironment env, FaceFeatureOptions options, byte[] model, byte[]? secondModel) : base(env, nameof(FaceFeatureTransformer))
+    internal FaceFeatureTransformer(IHostEnvironment env, FaceFeatureOptions options, byte[] model, byte[]? secondModel) : base(env, nameof(FaceFeatureTransformer), options)
     {
-        options.Validate();
-        // The stage's own copy: the cache key and the sessions are made from it, so a caller's later change changes nothing.
-        _options = options.Clone();
-        _options.Execution = StageLog.Routed(_options.Execution, Host);
+        Settings.Execution = StageLog.Routed(Settings.Execution, Host);
         _model = model;
         _secondModel = secondModel;
-        ModelFiles.CheckBytes(model, FaceBackbone.Of(_options.Backbone).Model, "face features backbone");
-        if (_options.Enhancement == FeatureEnhancement.FArMean)
-            ModelFiles.CheckBytes(secondModel ?? throw new ArgumentNullException(nameof(secondModel)), FaceBackbone.Of(_options.SecondBackbone).Model, "face features second backbone");
-        _extractor = new Lazy<FaceFeatureExtractor>(() => new FaceFeatureExtractor(_options, _model, _secondModel), LazyThreadSafetyMode.ExecutionAndPublication);
-        _cache = _options.CacheDirectory is { } dir ? new FaceFeatureCache(dir) : null;
-        _settingsKey = FaceFeatureCache.SettingsKey(_options);
+        ModelFiles.CheckBytes(model, FaceBackbone.Of(Settings.Backbone).Model, "face features backbone");
+        if (Settings.Enhancement == FeatureEnhancement.FArMean)
+            ModelFiles.CheckBytes(secondModel ?? throw new ArgumentNullException(nameof(secondModel)), FaceBackbone.Of(Settings.SecondBackbone).Model, "face features second backbone");
+        _extractor = new Lazy<FaceFeatureExtractor>(() => new FaceFeatureExtractor(Settings, _model, _secondModel), LazyThreadSafetyMode.ExecutionAndPublication);
+        _cache = Settings.CacheDirectory is { } dir ? new FaceFeatureCache(dir) : null;
+        _settingsKey = FaceFeatureCache.SettingsKey(Settings);
     }
 
-    /// <summary>A copy of the options this stage runs with.</summary>
-    public FaceFeatureOptions Options => _options.Clone();
-
     /// <summary>Per-frame feature dimension D.</summary>
-    public int FeatureDimension => _options.FeatureDimension;
+    public int FeatureDimension => Settings.FeatureDimension;
 
     /// <summary>The feature cache, when <see cref="FaceFeatureOptions.CacheDirectory"/> (or the deployment's cache folder) is set.</summary>
     public FaceFeatureCache? Cache => _cache;
@@ -80,14 +73,14 @@ public sealed class FaceFeatureTransformer : EmotionTransformerBase, IDisposable
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, _options);
+        ModelFormat.WriteOptions(ctx, Settings);
         ModelFormat.WriteBlob(ctx, "Backbone.onnx", _model);
         if (_secondModel != null) ModelFormat.WriteBlob(ctx, "SecondBackbone.onnx", _secondModel);
     }
 
     internal override EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment)
     {
-        var options = _options.Clone();
+        var options = Settings.Clone();
         options.Execution = deployment.Execution.Clone();
         options.CacheDirectory = deployment.FeatureCacheDirectory;
         return new FaceFeatureTransformer(Env, options, _model, _secondModel);
@@ -122,7 +115,7 @@ public sealed class FaceFeatureTransformer : EmotionTransformerBase, IDisposable
         public Mapper(FaceFeatureTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var o = parent._options;
+            var o = parent.Settings;
             _mask = FindInput(o.MaskColumnName, "frame mask", t => t is VectorDataViewType { IsKnownSize: true, ItemType: var it } && it == NumberDataViewType.Single,
                 MaskExpected);
             _maxFrames = ((VectorDataViewType)schema[_mask].Type).Size;

@@ -57,9 +57,8 @@ public sealed class FusionHeadTransformer : EmotionTransformerBase, IDisposable
 
     private static FusionHeadTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        var columns = ModelFormat.LoadOptions<FusionHeadColumns>(ctx, GetVersionInfo(), Stage, c => c.Validate());
-        var signature = ModelFormat.Validated(ModelFormat.ReadOptions<FusionHeadSignature>(ctx, Stage), Stage, s => s.Validate());
-        return new FusionHeadTransformer(env, columns, signature, ModelFormat.ReadBlob(ctx, "FusionHead.onnx", Stage));
+        var (columns, signature, onnx) = ModelFormat.ReadGraphStage<FusionHeadColumns, FusionHeadSignature>(ctx, GetVersionInfo(), Stage, "FusionHead.onnx", c => c.Validate(), s => s.Validate());
+        return new FusionHeadTransformer(env, columns, signature, onnx);
     }
 
     // *** Binary format ***
@@ -67,12 +66,7 @@ public sealed class FusionHeadTransformer : EmotionTransformerBase, IDisposable
     // string: FusionHeadSignature as JSON (class names in score order, FaceFrames, FaceDim, AudioPositions, AudioDim, Description)
     // stream "FusionHead.onnx": int32 length, the head's ONNX bytes
     private protected override void Save(ModelSaveContext ctx)
-    {
-        ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, _columns);
-        ModelFormat.WriteOptions(ctx, _signature);
-        ModelFormat.WriteBlob(ctx, "FusionHead.onnx", _graph.Bytes);
-    }
+        => ModelFormat.WriteGraphStage(ctx, GetVersionInfo(), _columns, _signature, "FusionHead.onnx", _graph.Bytes);
 
     internal override EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment)
     {

@@ -27,24 +27,17 @@ public sealed class LogMelSpectrogramEstimator : EmotionTrivialEstimator<LogMelS
 }
 
 /// <summary>The log-Mel spectrogram stage (see <see cref="LogMelSpectrogramOptions"/>); saves into ML.NET model zips.</summary>
-public sealed class LogMelSpectrogramTransformer : EmotionTransformerBase
+public sealed class LogMelSpectrogramTransformer : EmotionTransformerBase<LogMelSpectrogramOptions>
 {
     internal const string LoaderSignature = "EmlLogMelSpectrogram";
 
-    private readonly LogMelSpectrogramOptions _options;
-
     internal LogMelSpectrogramTransformer(IHostEnvironment env, LogMelSpectrogramOptions options)
-        : base(env, nameof(LogMelSpectrogramTransformer))
+        : base(env, nameof(LogMelSpectrogramTransformer), options)
     {
-        options.Validate();
-        _options = options.Clone();
     }
 
-    /// <summary>A copy of the options this stage runs with.</summary>
-    public LogMelSpectrogramOptions Options => _options.Clone();
-
     /// <summary>The output column type: Single vector of dimensions [3, Frames, Bands].</summary>
-    public VectorDataViewType OutputType => OutputTypeOf(_options);
+    public VectorDataViewType OutputType => OutputTypeOf(Settings);
 
     private static VectorDataViewType OutputTypeOf(LogMelSpectrogramOptions o) => new(NumberDataViewType.Single, 3, o.Frames, o.Bands);
 
@@ -56,7 +49,7 @@ public sealed class LogMelSpectrogramTransformer : EmotionTransformerBase
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema)
     {
-        var o = _options;
+        var o = Settings;
         return new SpectrogramMapper(inputSchema, o.InputColumnName, OutputColumn(o), o.ValidFramesColumnName, () =>
         {
             var extractor = new LogMelExtractor(o);
@@ -73,7 +66,7 @@ public sealed class LogMelSpectrogramTransformer : EmotionTransformerBase
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, _options);
+        ModelFormat.WriteOptions(ctx, Settings);
     }
 
     private static LogMelSpectrogramTransformer Create(IHostEnvironment env, ModelLoadContext ctx)

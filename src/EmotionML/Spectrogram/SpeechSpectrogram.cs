@@ -27,24 +27,17 @@ public sealed class SpeechSpectrogramEstimator : EmotionTrivialEstimator<SpeechS
 }
 
 /// <summary>The speech spectrogram stage (see <see cref="SpeechSpectrogramOptions"/>); saves into ML.NET model zips.</summary>
-public sealed class SpeechSpectrogramTransformer : EmotionTransformerBase
+public sealed class SpeechSpectrogramTransformer : EmotionTransformerBase<SpeechSpectrogramOptions>
 {
     internal const string LoaderSignature = "EmlSpeechSpectrogram";
 
-    private readonly SpeechSpectrogramOptions _options;
-
     internal SpeechSpectrogramTransformer(IHostEnvironment env, SpeechSpectrogramOptions options)
-        : base(env, nameof(SpeechSpectrogramTransformer))
+        : base(env, nameof(SpeechSpectrogramTransformer), options)
     {
-        options.Validate();
-        _options = options.Clone();
     }
 
-    /// <summary>A copy of the options this stage runs with.</summary>
-    public SpeechSpectrogramOptions Options => _options.Clone();
-
     /// <summary>The output column type: Single vector of dimensions [Frames, Bins].</summary>
-    public VectorDataViewType OutputType => OutputTypeOf(_options);
+    public VectorDataViewType OutputType => OutputTypeOf(Settings);
 
     private static VectorDataViewType OutputTypeOf(SpeechSpectrogramOptions o) => new(NumberDataViewType.Single, o.Frames, o.Bins);
 
@@ -56,7 +49,7 @@ public sealed class SpeechSpectrogramTransformer : EmotionTransformerBase
 
     private protected override BoundMapper Bind(DataViewSchema inputSchema)
     {
-        var o = _options;
+        var o = Settings;
         return new SpectrogramMapper(inputSchema, o.InputColumnName, OutputColumn(o), o.ValidFramesColumnName, () =>
         {
             var extractor = new SpeechSpectrogramExtractor(o);
@@ -73,7 +66,7 @@ public sealed class SpeechSpectrogramTransformer : EmotionTransformerBase
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, _options);
+        ModelFormat.WriteOptions(ctx, Settings);
     }
 
     private static SpeechSpectrogramTransformer Create(IHostEnvironment env, ModelLoadContext ctx)

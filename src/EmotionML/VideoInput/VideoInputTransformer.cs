@@ -12,21 +12,15 @@ namespace EmotionML.VideoInput;
 /// Decodes each clip named by a path column into sampled RGB frames and 16 kHz mono audio (ffmpeg).
 /// Created by <see cref="VideoInputEstimator"/> or <c>mlContext.Transforms.LoadVideo(...)</c>.
 /// </summary>
-public sealed class VideoInputTransformer : EmotionTransformerBase
+public sealed class VideoInputTransformer : EmotionTransformerBase<VideoInputOptions>
 {
     internal const string LoaderSignature = "EmotionMLVideoInput";
     internal const string InputRole = "clip path", InputExpected = "a scalar of String (the clip's path)";
     private const string Stage = "video input";
-    private readonly VideoInputOptions _options;
 
-    internal VideoInputTransformer(IHostEnvironment env, VideoInputOptions options) : base(env, nameof(VideoInputTransformer))
+    internal VideoInputTransformer(IHostEnvironment env, VideoInputOptions options) : base(env, nameof(VideoInputTransformer), options)
     {
-        options.Validate();
-        _options = options.Clone();
     }
-
-    /// <summary>A copy of the options this stage runs with (changing it has no effect).</summary>
-    public VideoInputOptions Options => _options.Clone();
 
     // Versions: 0x00010001 first format; 0x00010002 enums by name (reads 0x00010001); 0x00010003 adds OnError,
     // DecodeErrorColumnName, ProcessTimeout and the Max* limits (absent in older zips: the defaults; a 0x00010002 build
@@ -44,7 +38,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
     private protected override void Save(ModelSaveContext ctx)
     {
         ctx.SetVersionInfo(GetVersionInfo());
-        ModelFormat.WriteOptions(ctx, _options);
+        ModelFormat.WriteOptions(ctx, Settings);
     }
 
     internal static IReadOnlyList<OutputColumn> OutputColumns(VideoInputOptions o)
@@ -71,11 +65,11 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
     /// Decodes one clip outside any pipeline (same code path as the transformer): one ffprobe and one ffmpeg run.
     /// Throws <see cref="MediaFileException"/> whatever <see cref="VideoInputOptions.OnError"/> says.
     /// </summary>
-    internal DecodedClip Decode(string path, CancellationToken cancellation = default) => Decode(path, new MediaDecoder(_options), cancellation);
+    internal DecodedClip Decode(string path, CancellationToken cancellation = default) => Decode(path, new MediaDecoder(Settings), cancellation);
 
     internal DecodedClip Decode(string path, MediaDecoder decoder, CancellationToken cancellation = default)
     {
-        var o = _options;
+        var o = Settings;
         var full = decoder.CheckFile(path);
         var info = decoder.Probe(path, full, cancellation);
         decoder.CheckLimits(path, info);
@@ -107,7 +101,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
     private DecodedClip DecodeRow(string path, out string error)
     {
         error = "";
-        if (_options.OnError == DecodeErrorPolicy.Throw) return Decode(path);
+        if (Settings.OnError == DecodeErrorPolicy.Throw) return Decode(path);
         try
         {
             return Decode(path);
@@ -130,7 +124,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
         public Mapper(VideoInputTransformer parent, DataViewSchema schema) : base(schema)
         {
             _parent = parent;
-            var o = parent._options;
+            var o = parent.Settings;
             _input = FindInput(o.InputColumnName, InputRole, t => t is TextDataViewType, InputExpected);
             Outputs = OutputColumns(o);
         }
@@ -159,7 +153,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase
             public override Delegate GetGetter(int outputIndex)
             {
                 var name = _m.Outputs[outputIndex].Name;
-                var o = _m._parent._options;
+                var o = _m._parent.Settings;
                 if (o.DecodeVideo)
                 {
                     if (name == o.FramesColumnName) return Vector(() => (ReadOnlyMemory<byte>)_clip!.Frames.Pixels);
