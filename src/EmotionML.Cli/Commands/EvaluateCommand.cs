@@ -15,12 +15,12 @@ internal static class EvaluateCommand
         var manifest = new Option<FileInfo?>("--manifest") { Description = "Evaluate on a manifest CSV (path,label,speaker) instead of a shared dataset.", HelpName = "m.csv" };
         var folds = new Option<int>("--folds") { Description = "Speaker-independent folds (default: one per speaker, up to 7).", DefaultValueFactory = _ => 0 };
         var frames = new Option<int>("--frames") { Description = "Frames per clip. Default 8.", DefaultValueFactory = _ => 8 };
-        var backbone = Enum<FaceBackboneKind>("--backbone", "Face backbone of the main features", FaceBackboneKind.FerDenseNet121);
-        var faceAttention = Enum<AttentionKind>("--face-attention", "Attention over frames", AttentionKind.Transformer);
-        var audioAttention = Enum<AttentionKind>("--audio-attention", "Attention over audio positions", AttentionKind.Transformer);
-        var fusion = Enum<FusionKind>("--fusion", "Cross-modal fusion", FusionKind.Fbp);
-        var modalities = Enum<Modalities>("--modalities", "Modalities", Modalities.Both);
-        var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = $"Trained audio CNN (ONNX). Default {TrainAudioCommand.DefaultModelPath}; trained on RAVDESS first if missing.", HelpName = "cnn.onnx" };
+        var backbone = EnumOption.Create<FaceBackboneKind>("--backbone", "Face backbone of the main features", FaceBackboneKind.FerDenseNet121);
+        var faceAttention = EnumOption.Create<AttentionKind>("--face-attention", "Attention over frames", AttentionKind.Transformer);
+        var audioAttention = EnumOption.Create<AttentionKind>("--audio-attention", "Attention over audio positions", AttentionKind.Transformer);
+        var fusion = EnumOption.Create<FusionKind>("--fusion", "Cross-modal fusion", FusionKind.Fbp);
+        var modalities = EnumOption.Create<Modalities>("--modalities", "Modalities", Modalities.Both);
+        var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = $"Trained audio CNN (ONNX). Default {AudioCnnModel.DefaultPath}; trained on RAVDESS first if missing.", HelpName = "cnn.onnx" };
         var epochs = new Option<int>("--epochs") { Description = "Maximum epochs of the head (early stopping on held-out training speakers, patience 6). Default 40.", DefaultValueFactory = _ => 40 };
         var experiments = new Option<bool>("--experiments") { Description = "Run the whole experiment table: modalities, the 3×3 attention grid, the enhancement variants and ensembles." };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the result table (with this command) as markdown here.", HelpName = "out.md" };
@@ -52,7 +52,7 @@ internal static class EvaluateCommand
             o.Training.Threads = ctx.Threads > 0 ? ctx.Threads : 1;
             o.Training.Device = ctx.Device;
             var mods = parse.GetValue(modalities);
-            if (mods != Modalities.FaceOnly) o.AudioCnnOnnx = EnsureAudioCnn(ctx, ml, parse.GetValue(audioCnn), log);
+            if (mods != Modalities.FaceOnly) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
             if (!parse.GetValue(experiments))
             {
                 // One configuration.
@@ -85,42 +85,4 @@ internal static class EvaluateCommand
         });
         return command;
     }
-
-    /// <summary>The audio CNN to use: the given file, the cached RAVDESS one, or a new one trained on RAVDESS now.</summary>
-    public static string EnsureAudioCnn(CliContext ctx, MLContext ml, FileInfo? given, IProgress<string> log)
-    {
-        if (given != null)
-        {
-            if (!given.Exists) throw new ModelFileException(given.FullName, "audio CNN ONNX file not found (make one with 'emotionml train-audio --out FILE').");
-            return given.FullName;
-        }
-        var path = TrainAudioCommand.DefaultModelPath;
-        if (File.Exists(path)) return path;
-        ctx.Error.WriteLine($"no audio CNN at {path}: training one on ravdess-speech-16k first (once; see 'emotionml train-audio --help').");
-        var clips = Clips.Load(null, "ravdess-speech-16k");
-        var o = new AudioCnnExperimentOptions();
-        o.Trainer.Network = o.Trainer.Network with { Channels = [32, 64, 128, 96, 64] };
-        o.Trainer.Training.MaxEpochs = 25;
-        o.Trainer.Training.Threads = ctx.Threads > 0 ? ctx.Threads : Environment.ProcessorCount;
-        float[][]? spectrograms = null;
-        ctx.WithProgress("RAVDESS spectrograms", clips.Count, step => spectrograms = AudioCnnExperiment.Spectrograms(ml, clips, o.Frames, new SyncProgress<int>(_ => step(null))));
-        var onnx = TrainAudioCommand.TrainFinal(ml, clips, o, spectrograms!, log);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, onnx);
-        return path;
-    }
-
-    internal static Option<T> Enum<T>(string name, string what, T defaultValue) where T : struct, System.Enum
-        => new(name)
-        {
-            Description = $"{what}: {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}. Default {defaultValue.ToString().ToLowerInvariant()}.",
-            DefaultValueFactory = _ => defaultValue,
-            CustomParser = r =>
-            {
-                var text = r.Tokens.Single().Value;
-                if (System.Enum.TryParse<T>(text, ignoreCase: true, out var v)) return v;
-                r.AddError($"{name} {text}: expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
-                return defaultValue;
-            },
-        };
 }

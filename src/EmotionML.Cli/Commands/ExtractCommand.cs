@@ -15,10 +15,10 @@ internal static class ExtractCommand
         var manifest = new Option<FileInfo?>("--manifest") { Description = "Clips from a manifest CSV (path,label,speaker) instead of a shared dataset.", HelpName = "m.csv" };
         var output = new Option<FileInfo>("--out", "-o") { Description = "CSV to write, one row per clip that worked, in manifest order: path,label,speaker,frames_with_face (frames in which a face was found), then the clip's mean face feature over its real frames (f0…) and, with --audio-cnn, its mean audio feature over the real (unmasked) positions (a0…).", Required = true, HelpName = "features.csv" };
         var frames = new Option<int>("--frames") { Description = "Frames per clip. Default 8.", DefaultValueFactory = _ => 8 };
-        var backbone = EvaluateCommand.Enum<FaceBackboneKind>("--backbone", "Face backbone", FaceBackboneKind.FerDenseNet121);
-        var enhancement = EvaluateCommand.Enum<FeatureEnhancement>("--enhancement", "Feature enhancement", FeatureEnhancement.Basic);
+        var backbone = EnumOption.Create<FaceBackboneKind>("--backbone", "Face backbone", FaceBackboneKind.FerDenseNet121);
+        var enhancement = EnumOption.Create<FeatureEnhancement>("--enhancement", "Feature enhancement", FeatureEnhancement.Basic);
         var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = "Also extract audio CNN features with this ONNX file (see train-audio).", HelpName = "cnn.onnx" };
-        var parallel = PredictCommand.ParallelOption();
+        var parallel = ParallelOption.Create();
         var command = new Command("extract", $"Extract per-clip features for a manifest (decode, align faces, backbone with enhancement; optionally the audio CNN). Results are cached under {FeatureArrayCache.Directory} (set EMOTIONML_CACHE), keyed by the clips and every setting, so later runs, evaluate and notebooks reuse them. A clip that cannot be used is reported on stderr and left out of the CSV; the exit code is then 1.")
         {
             dataset, manifest, output, frames, backbone, enhancement, audioCnn, parallel,
@@ -27,7 +27,7 @@ internal static class ExtractCommand
         {
             var ctx = context();
             var ml = ctx.CreateMLContext(0);
-            var workers = PredictCommand.Parallel(parse, parallel);
+            var workers = ParallelOption.Read(parse, parallel);
             var all = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var set = new FusionFeatureSet { Clips = all, Frames = parse.GetValue(frames), FrameMask = new float[all.Count][] };
             var options = new FaceFeatureOptions { Backbone = parse.GetValue(backbone), Enhancement = parse.GetValue(enhancement), Execution = ctx.Execution };

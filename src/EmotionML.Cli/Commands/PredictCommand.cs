@@ -17,30 +17,12 @@ internal static class PredictCommand
     /// <summary>One clip's outcome: its prediction, or the typed error that stopped it.</summary>
     internal sealed record ClipResult(string Path, ClipPrediction? Prediction, ClipError? Error);
 
-    /// <summary>Default of --parallel: two workers where there are two cores (the ffmpeg decode of one clip overlaps the other's networks).</summary>
-    internal static int DefaultParallel => Math.Min(2, Environment.ProcessorCount);
-
-    /// <summary>The --parallel option of predict and extract.</summary>
-    internal static Option<int> ParallelOption() => new("--parallel")
-    {
-        Description = $"Clips processed at once, each worker with its own copy of the model (results are the same and in input order). Default min(2, cores) = {DefaultParallel}.",
-        DefaultValueFactory = _ => DefaultParallel,
-        HelpName = "N",
-    };
-
-    /// <summary>Reads --parallel; a value below 1 is a usage error.</summary>
-    internal static int Parallel(ParseResult parse, Option<int> option)
-    {
-        var n = parse.GetValue(option);
-        return n >= 1 ? n : throw new UsageException($"--parallel {n}: give 1 or more.");
-    }
-
     public static Command Create(Func<CliContext> context)
     {
         var model = new Argument<FileInfo>("model.zip") { Description = "A model zip saved with mlContext.Model.Save (the whole chain from VideoPath to Score)." };
         var videos = new Argument<FileInfo[]>("video") { Description = "One or more video clips.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON (one object with a 'clips' array, one entry per clip in input order: a prediction or an 'error' object) instead of tables." };
-        var parallel = ParallelOption();
+        var parallel = ParallelOption.Create();
         var command = new Command("predict", "Predict the emotion of video clips with a saved EmotionML model: top emotion, class probabilities and, when the model has a FaceAttention column, the per-frame attention. A clip that cannot be used is reported with its typed error and the others carry on; the exit code is 1 when any clip failed. ONNX settings saved in the zip apply (--device/--threads do not change a saved model).")
         {
             model, videos, json, parallel,
@@ -50,7 +32,7 @@ internal static class PredictCommand
             var ctx = context();
             var zip = parse.GetRequiredValue(model);
             var clips = parse.GetRequiredValue(videos);
-            var workers = Parallel(parse, parallel);
+            var workers = ParallelOption.Read(parse, parallel);
             if (!zip.Exists) throw new ModelFormatException($"{zip.FullName}: model file not found.");
             var results = Predict(ctx, zip.FullName, [.. clips.Select(c => c.FullName)], workers);
             foreach (var r in results)

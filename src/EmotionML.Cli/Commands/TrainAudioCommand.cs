@@ -8,14 +8,11 @@ namespace EmotionML.Cli.Commands;
 /// <summary><c>emotionml train-audio</c>: trains the audio CNN on labelled speech (RAVDESS by default), optionally with speaker-independent CV, and writes its ONNX graph.</summary>
 internal static class TrainAudioCommand
 {
-    /// <summary>Where the RAVDESS-trained audio CNN is kept when no --out is given (reused by evaluate/train).</summary>
-    public static string DefaultModelPath => Path.Combine(FeatureArrayCache.Directory, "audio-cnn-ravdess.onnx");
-
     public static Command Create(Func<CliContext> context)
     {
         var dataset = new Option<string>("--dataset") { Description = "Shared speech dataset to train on (default ravdess-speech-16k).", DefaultValueFactory = _ => "ravdess-speech-16k" };
         var manifest = new Option<FileInfo?>("--manifest") { Description = "Train on a manifest CSV (path,label,speaker) instead of a shared dataset.", HelpName = "m.csv" };
-        var output = new Option<FileInfo?>("--out", "-o") { Description = $"ONNX file to write (default {DefaultModelPath}, which evaluate/train use).", HelpName = "cnn.onnx" };
+        var output = new Option<FileInfo?>("--out", "-o") { Description = $"ONNX file to write (default {AudioCnnModel.DefaultPath}, which evaluate/train use).", HelpName = "cnn.onnx" };
         var folds = new Option<int>("--folds") { Description = "Run speaker-independent k-fold CV first and report accuracy and the confusion matrix (0 = skip). Default 0.", DefaultValueFactory = _ => 0 };
         var epochs = new Option<int>("--epochs") { Description = "Maximum epochs (early stopping on held-out speakers). Default 30.", DefaultValueFactory = _ => 30 };
         var frames = new Option<int>("--frames") { Description = "Spectrogram frames (10 ms each; centre crop / pad). Default 300.", DefaultValueFactory = _ => 300 };
@@ -48,55 +45,13 @@ internal static class TrainAudioCommand
                 if (parse.GetValue(markdown) is { } md)
                     File.WriteAllText(md.FullName, $"Command: `{ctx.CommandLine}`\n\n{clips.Count} clips, {clips.Select(c => c.Speaker).Distinct().Count()} speakers; accuracy {cv.AccuracyText} %, macro-F1 {100 * cv.MeanMacroF1:0.0} ± {100 * cv.StdMacroF1:0.0} %; per fold: {string.Join(", ", cv.Folds.Select(f => $"{string.Join("+", f.TestSpeakers)} {100 * f.Accuracy:0.0}"))}\n\n{cv.ConfusionMarkdown()}");
             }
-            var path = parse.GetValue(output)?.FullName ?? DefaultModelPath;
-            var onnx = TrainFinal(ml, clips, o, spectrograms!, log);
+            var path = parse.GetValue(output)?.FullName ?? AudioCnnModel.DefaultPath;
+            var onnx = AudioCnnModel.TrainFinal(ml, clips, o, spectrograms!, log);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             File.WriteAllBytes(path, onnx);
             ctx.Output.WriteLine($"audio CNN written to {path}");
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>Trains on all clips (early stopping on held-out speakers) and returns the feature graph's ONNX bytes.</summary>
-    public static byte[] TrainFinal(MLContext ml, IReadOnlyList<ClipRecord> clips, AudioCnnExperimentOptions o, float[][] spectrograms, IProgress<string>? log)
-    {
-        var data = AudioCnnExperiment.TrainingView(ml, clips, spectrograms, o.Frames);
-        var trainer = ml.Transforms.TrainAudioCnn(new EmotionML.Training.AudioCnn.AudioCnnTrainerOptions
-        {
-            Network = o.Trainer.Network,
-            Training = AudioCnnExperiment.CopyTraining(o.Trainer.Training, "Speaker"),
-        });
-        var features = trainer.Fit(data);
-        log?.Report($"final audio CNN: best epoch {trainer.LastReport!.BestEpoch}, validation accuracy {trainer.LastReport.Epochs[trainer.LastReport.BestEpoch - 1].ValidationAccuracy:P1}");
-        return features.OnnxBytes;
-    }
-}
-
-/// <summary>Progress that reports synchronously on the calling thread.</summary>
-internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}
-
-/// <summary>Loading clips for train/evaluate.</summary>
-internal static class Clips
-{
-    public static List<ClipRecord> Load(FileInfo? manifest, string dataset)
-    {
-        if (manifest != null)
-            return ClipManifest.Read(manifest.FullName);
-        if (ClipManifest.Datasets.All(d => d.Name != dataset))
-            throw new UsageException($"--dataset {dataset}: unknown (known: {string.Join(", ", ClipManifest.Datasets.Select(d => d.Name))}).");
-        // Every labelled row, audio-only ones included (see ClipManifest for how the audio-visual commands treat them).
-        return ClipManifest.FromShared(dataset);
-    }
-
-    public static int[] ParseChannels(string text)
-    {
-        var parts = text.Split('-', ',');
-        if (parts.Length != 5 || parts.Any(p => !int.TryParse(p, out var c) || c <= 0))
-            throw new UsageException($"--channels {text}: give 5 positive numbers, e.g. 64-128-256-192-128.");
-        return parts.Select(int.Parse).ToArray();
     }
 }

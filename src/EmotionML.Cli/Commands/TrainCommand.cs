@@ -25,12 +25,12 @@ internal static class TrainCommand
         var manifest = new Option<FileInfo?>("--manifest") { Description = "Train on a manifest CSV (path,label,speaker) instead of a shared dataset.", HelpName = "m.csv" };
         var output = new Option<FileInfo>("--out", "-o") { Description = "Model zip to write (load it with mlContext.Model.Load or 'emotionml predict').", Required = true, HelpName = "model.zip" };
         var frames = new Option<int>("--frames") { Description = "Frames per clip. Default 8.", DefaultValueFactory = _ => 8 };
-        var backbone = EvaluateCommand.Enum<FaceBackboneKind>("--backbone", "Face backbone", FaceBackboneKind.FerDenseNet121);
-        var enhancement = EvaluateCommand.Enum<FeatureEnhancement>("--enhancement", "Face feature enhancement", FeatureEnhancement.Basic);
-        var faceAttention = EvaluateCommand.Enum<AttentionKind>("--face-attention", "Attention over frames", AttentionKind.Transformer);
-        var audioAttention = EvaluateCommand.Enum<AttentionKind>("--audio-attention", "Attention over audio positions", AttentionKind.Transformer);
-        var fusion = EvaluateCommand.Enum<FusionKind>("--fusion", "Cross-modal fusion", FusionKind.Fbp);
-        var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = $"Trained audio CNN (ONNX). Default {TrainAudioCommand.DefaultModelPath}; trained on RAVDESS first if missing.", HelpName = "cnn.onnx" };
+        var backbone = EnumOption.Create<FaceBackboneKind>("--backbone", "Face backbone", FaceBackboneKind.FerDenseNet121);
+        var enhancement = EnumOption.Create<FeatureEnhancement>("--enhancement", "Face feature enhancement", FeatureEnhancement.Basic);
+        var faceAttention = EnumOption.Create<AttentionKind>("--face-attention", "Attention over frames", AttentionKind.Transformer);
+        var audioAttention = EnumOption.Create<AttentionKind>("--audio-attention", "Attention over audio positions", AttentionKind.Transformer);
+        var fusion = EnumOption.Create<FusionKind>("--fusion", "Cross-modal fusion", FusionKind.Fbp);
+        var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = $"Trained audio CNN (ONNX). Default {AudioCnnModel.DefaultPath}; trained on RAVDESS first if missing.", HelpName = "cnn.onnx" };
         var epochs = new Option<int>("--epochs") { Description = "Maximum epochs of the head. Default 60.", DefaultValueFactory = _ => 60 };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Fit the whole chain — video decoding, face alignment, face features, spectrogram, audio CNN features, attention + FBP head — on labelled clips, and save it as one ML.NET model zip (early stopping on held-out speakers).")
@@ -43,7 +43,7 @@ internal static class TrainCommand
             var ml = ctx.CreateMLContext(parse.GetValue(seed));
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var log = new SyncProgress<string>(ctx.Error.WriteLine);
-            var cnn = EvaluateCommand.EnsureAudioCnn(ctx, ml, parse.GetValue(audioCnn), log);
+            var cnn = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
             var n = parse.GetValue(frames);
             var raw = ml.Data.LoadFromEnumerable(clips.Select(c => new Row { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker }).ToList());
             // The label mapping is fitted apart so that the saved chain starts at VideoPath (a consumer has no Label column).
@@ -61,7 +61,7 @@ internal static class TrainCommand
                 .Append(ml.Transforms.SpeechSpectrogram())
                 .Append(ml.Transforms.ExtractAudioFeatures(new AudioCnn.AudioFeatureOptions { ModelPath = cnn, Execution = ctx.Execution }))
                 .AppendCacheCheckpoint(ml)
-                .Append(ml.MulticlassClassification.Trainers.EmotionFusionHead(head));
+                .Append(ml.Transforms.EmotionFusionHead(head));
             ctx.Error.WriteLine($"training on {clips.Count} clips of {clips.Select(c => c.Speaker).Distinct().Count()} speakers (features first: decoding, faces, backbone, audio CNN)…");
             var model = pipeline.Fit(data);
             var file = parse.GetRequiredValue(output);
