@@ -144,6 +144,25 @@ public sealed class FusionHeadTrainerTests : TorchTestBase
     }
 
     [Fact]
+    public void SizesTakenFromTheDataAreNotSettableAndComeFromTheColumns()
+    {
+        foreach (var (type, name) in new[]
+        {
+            (typeof(FusionHeadOptions), nameof(FusionHeadOptions.FaceDim)), (typeof(FusionHeadOptions), nameof(FusionHeadOptions.AudioDim)),
+            (typeof(FusionHeadOptions), nameof(FusionHeadOptions.Classes)), (typeof(EmotionML.Training.AudioCnn.AudioCnnOptions), nameof(EmotionML.Training.AudioCnn.AudioCnnOptions.Classes)),
+        })
+            Assert.False(type.GetProperty(name)!.SetMethod!.IsPublic, $"{type.Name}.{name} has a public setter");
+        var o = Options(epochs: 1);
+        FusionHeadTrainingResult? trained = null;
+        o.Trained = r => trained = r;
+        var data = _ml.Data.LoadFromEnumerable(MakeRows(8, 9));
+        var head = ((TransformerChain<FusionHeadTransformer>)Pipeline(o).Fit(data)).LastTransformer;
+        using var module = trained!.Module;
+        Assert.Equal((FaceDim, AudioDim, head.Signature.Classes.Length), (module.Options.FaceDim, module.Options.AudioDim, module.Options.Classes));
+        Assert.Equal((FaceDim, AudioDim), (head.Signature.FaceDim, head.Signature.AudioDim));
+    }
+
+    [Fact]
     public void CancellationStopsTraining()
     {
         var data = _ml.Transforms.Conversion.MapValueToKey("Label").Fit(_ml.Data.LoadFromEnumerable(MakeRows(8, 6))).Transform(_ml.Data.LoadFromEnumerable(MakeRows(8, 6)));
