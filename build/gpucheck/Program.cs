@@ -17,7 +17,7 @@ double MaxDiff(Tensor a, Tensor b) => (a.cpu() - b.cpu()).abs().max().item<float
 foreach (var (fk, ak, fu) in new[] { (AttentionKind.Transformer, AttentionKind.Transformer, FusionKind.Fbp), (AttentionKind.Relation, AttentionKind.Self, FusionKind.Concat) })
 {
     using var scope = NewDisposeScope();
-    var head = new FusionHead(new FusionHeadOptions { FaceDim = 512, AudioDim = 128, FaceAttention = fk, AudioAttention = ak, Fusion = fu });
+    var head = new FusionHead(new FusionHeadOptions { FaceAttention = fk, AudioAttention = ak, Fusion = fu }, faceDim: 512, audioDim: 128, classes: 7);
     head.eval();
     var face = randn(32, 16, 512); var fm = (rand(32, 16) > 0.3f).to_type(ScalarType.Float32); fm[.., 0] = 1;
     var audio = randn(32, 40, 128); var am = ones(32, 40);
