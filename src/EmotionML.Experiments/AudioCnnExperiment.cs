@@ -29,14 +29,6 @@ internal sealed class AudioCnnExperimentOptions
 /// </summary>
 internal static class AudioCnnExperiment
 {
-    private sealed class ClipRow
-    {
-        public string VideoPath { get; set; } = "";
-        public string Label { get; set; } = "";
-        public string Speaker { get; set; } = "";
-        public int Row { get; set; }
-    }
-
     /// <summary>The spectrograms of <paramref name="clips"/> (T × 200 each), from <see cref="FeatureArrayCache"/> when computed before.</summary>
     /// <exception cref="EmotionMLException">A clip cannot be decoded (the first such clip's error).</exception>
     public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)

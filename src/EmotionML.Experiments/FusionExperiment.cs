@@ -92,14 +92,6 @@ public sealed record ClipFailure(ClipRecord Clip, EmotionMLException Error)
 /// </summary>
 public static class FusionExperiment
 {
-    private sealed class ClipRow
-    {
-        public string VideoPath { get; set; } = "";
-        public string Label { get; set; } = "";
-        public string Speaker { get; set; } = "";
-        public int Row { get; set; }
-    }
-
     /// <summary>
     /// Extracts (or loads from the cache) face features of every variant and the frame masks. Each variant is cached on
     /// its own, so adding a variant later computes only that one (frames are decoded and aligned once per call).
