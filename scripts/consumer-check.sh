@@ -154,8 +154,8 @@ fi
 # 5. A notebook that loads the library from the feed by #r "nuget: EmotionML, VERSION".
 nb=notebooks/feature-enhancement.ipynb
 nuget_root=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
-if ! grep -q "#r \\\\\"nuget: EmotionML, $version\\\\\"" "$nb" || grep -q '#r \\"\.\./src/' "$nb"; then
-  fail "notebook: $nb does not load EmotionML by #r \"nuget: EmotionML, $version\" (or still loads a DLL path)"
+if ! grep -q "#r \\\\\"nuget: EmotionML, $version\\\\\"" "$nb" || grep -qE '#r \\"\.\./src/EmotionML(\.Training)?/' "$nb"; then
+  fail "notebook: $nb does not load EmotionML by #r \"nuget: EmotionML, $version\" (or still loads the library from a DLL path)"
 else
   rm -rf "$nuget_root/emotionml/$version"
   if bash scripts/run-notebooks.sh "$nb" >"$log/notebook.txt" 2>&1 && [ -f "$nuget_root/emotionml/$version/emotionml.$version.nupkg" ] \

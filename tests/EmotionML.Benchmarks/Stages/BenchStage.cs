@@ -108,5 +108,6 @@ internal static class BenchStages
         new AudioCnnBenchStage(),
         new HeadBenchStage(),
         new ChainBenchStage(),
+        new ThroughputBenchStage(),
     ];
 }

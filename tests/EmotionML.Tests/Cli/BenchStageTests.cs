@@ -23,7 +23,7 @@ public sealed class BenchStageTests
 
     [Fact]
     public void StagesRunInTheirOrder()
-        => Assert.Equal(["decode", "face", "spectrogram", "face-features", "audio-cnn", "head", "chain"], BenchStages.All.Select(s => s.Name));
+        => Assert.Equal(["decode", "face", "spectrogram", "face-features", "audio-cnn", "head", "chain", "throughput"], BenchStages.All.Select(s => s.Name));
 
     [Fact]
     public void HelpListsTheStagesAndOptions()
