@@ -45,6 +45,7 @@ public static class EmotionTrainingCatalog
     /// {
     ///     Head = new FusionHeadOptions { FaceAttention = AttentionKind.Transformer, AudioAttention = AttentionKind.Self, Fusion = FusionKind.Fbp },
     ///     Training = new TrainerOptions { MaxEpochs = 60, GroupColumnName = "Speaker", Device = ExecutionDevice.Cuda },
+    ///     Trained = r => { Console.WriteLine($"best epoch {r.Report.BestEpoch}"); r.Module.Dispose(); },
     /// });
     /// </code>
     /// </example>
