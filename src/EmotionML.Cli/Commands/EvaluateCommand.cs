@@ -27,9 +27,12 @@ internal static class EvaluateCommand
         var json = new Option<FileInfo?>("--json") { Description = "With --experiments: also write the table as JSON here (read by notebooks/).", HelpName = "out.json" };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var noArMean = new Option<bool>("--no-ar-mean") { Description = "With --experiments: leave out F-AR-Mean (its second backbone's 18 copies per frame dominate extraction time on CPU)." };
+        var speakerAdaptation = new Option<bool>("--speaker-adaptation") { Description = "Run the speaker-adaptation protocol instead (its own protocol: each speaker normalised by its own unlabelled clips; leave-one-speaker-out × 3 seeds, beside the plain speaker-independent rows)." };
+        var calibrationClips = new Option<int>("--calibration-clips") { Description = "With --speaker-adaptation: unlabelled calibration clips of the held-out speaker. Default 6.", DefaultValueFactory = _ => 6 };
+        var probeOnly = new Option<bool>("--probe-only") { Description = "With --speaker-adaptation: only the linear-probe rows (no fusion head)." };
         var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and scored with ML.NET's evaluator. Prints accuracy, macro-F1 and the confusion matrix.")
         {
-            dataset, manifest, folds, frames, backbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs, experiments, markdown, json, seed, noArMean,
+            dataset, manifest, folds, frames, backbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs, experiments, markdown, json, seed, noArMean, speakerAdaptation, calibrationClips, probeOnly,
         };
         command.SetAction(parse =>
         {
@@ -53,6 +56,9 @@ internal static class EvaluateCommand
             o.Training.Device = ctx.Device;
             var mods = parse.GetValue(modalities);
             if (mods != Modalities.FaceOnly) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
+            if (parse.GetValue(speakerAdaptation))
+                return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Backbone, o.Frames, o.Training.MaxEpochs, parse.GetValue(seed), parse.GetValue(calibrationClips), parse.GetValue(probeOnly),
+                    o.AudioCnnOnnx, parse.GetValue(markdown));
             if (!parse.GetValue(experiments))
             {
                 // One configuration.

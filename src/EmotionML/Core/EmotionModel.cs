@@ -53,6 +53,37 @@ public static class EmotionModel
         return new EmotionPredictionEngine(mlContext, model);
     }
 
+    /// <summary>
+    /// A prediction engine for one person, over a model with speaker normalisation (<c>NormalizeBySpeaker</c>): the
+    /// person's statistics come from <paramref name="calibrationClips"/>, a few of their unlabelled clips (see
+    /// <see cref="EmotionPredictionEngine.Calibrate"/>; call it again for another person).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var model = EmotionModel.Load(mlContext, "adapted-model.zip");
+    /// using var engine = EmotionModel.CreatePredictionEngine(mlContext, model, Directory.GetFiles("anna/calibration", "*.mp4"));
+    /// Console.WriteLine(engine.Predict("anna/today.mp4").Emotion);
+    /// </code>
+    /// </example>
+    /// <exception cref="ArgumentException">The model does not start with the video input stage or has no scored head.</exception>
+    /// <exception cref="InvalidOperationException">The model has no speaker normalisation stage.</exception>
+    /// <exception cref="InvalidInputException">Fewer calibration clips than the stage needs.</exception>
+    public static EmotionPredictionEngine CreatePredictionEngine(MLContext mlContext, ITransformer model, IEnumerable<string> calibrationClips)
+    {
+        ArgumentNullException.ThrowIfNull(calibrationClips);
+        var engine = CreatePredictionEngine(mlContext, model);
+        try
+        {
+            engine.Calibrate(calibrationClips);
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+        return engine;
+    }
+
     private static EmotionDeploymentOptions Checked(EmotionDeploymentOptions? deployment)
     {
         var copy = (deployment ?? new EmotionDeploymentOptions()).Clone();

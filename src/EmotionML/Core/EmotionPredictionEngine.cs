@@ -1,3 +1,4 @@
+using EmotionML.SpeakerAdaptation;
 using EmotionML.VideoInput;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -49,12 +50,27 @@ public sealed class EmotionPrediction
 /// var p = engine.Predict("clip.mp4");
 /// Console.WriteLine($"{p.Emotion} {p.Probabilities[p.Emotion]:P0}, face found: {p.AnyFaceFound}");
 /// </code>
+/// A model with speaker normalisation (<c>NormalizeBySpeaker</c>) predicts for one person at a time, with that person's
+/// statistics from a few of their unlabelled clips:
+/// <code>
+/// using var engine = EmotionModel.CreatePredictionEngine(mlContext, model, calibrationClips: ["anna-1.mp4", "anna-2.mp4", "anna-3.mp4"]);
+/// var p = engine.Predict("anna-4.mp4");
+/// engine.Calibrate(["ben-1.mp4", "ben-2.mp4", "ben-3.mp4"]);   // now for another person
+/// </code>
 /// </example>
 public sealed class EmotionPredictionEngine : IDisposable
 {
-    private readonly PredictionEngine<ClipInput, RawPrediction> _engine;
+    private readonly MLContext _mlContext;
+    private readonly ITransformer _model;
+    private readonly SchemaDefinition _inputDefinition;
+    private PredictionEngine<ClipInput, RawPrediction> _engine;
     private readonly string[] _classes;
     private readonly ClipInput _input = new();
+    private readonly bool _needsCalibration;
+    private bool _calibrated;
+
+    /// <summary>The speaker name the engine gives a calibrated person's clips.</summary>
+    internal const string CalibrationSpeaker = "calibration";
 
     internal EmotionPredictionEngine(MLContext mlContext, ITransformer model)
     {
@@ -62,6 +78,12 @@ public sealed class EmotionPredictionEngine : IDisposable
             ?? throw new ArgumentException("The model does not start with EmotionML's video input stage (LoadVideo), so it cannot predict from a clip path.", nameof(model));
         var inputDefinition = SchemaDefinition.Create(typeof(ClipInput));
         inputDefinition[0].ColumnName = pathColumn;
+        var speakerStage = SpeakerStage(model);
+        _needsCalibration = speakerStage != null;
+        if (speakerStage != null) inputDefinition[1].ColumnName = speakerStage.Options.SpeakerColumnName;
+        _mlContext = mlContext;
+        _model = model;
+        _inputDefinition = inputDefinition;
         var outputSchema = model.GetOutputSchema(mlContext.Data.LoadFromEnumerable(Array.Empty<ClipInput>(), inputDefinition).Schema);
         var score = outputSchema.GetColumnOrNull(ScoreColumn)
             ?? throw new ArgumentException($"The model has no '{ScoreColumn}' column: it does not end in an emotion head.", nameof(model));
@@ -81,11 +103,42 @@ public sealed class EmotionPredictionEngine : IDisposable
     /// <summary>The class names, in score order (from the model zip).</summary>
     public IReadOnlyList<string> Classes => _classes;
 
+    /// <summary>Whether the model normalises by speaker, so that <see cref="Calibrate"/> must be called before <see cref="Predict"/>.</summary>
+    public bool NeedsCalibration => _needsCalibration;
+
+    /// <summary>
+    /// Makes the engine predict for one person: the model's speaker normalisation stage gets that person's statistics,
+    /// computed from <paramref name="calibrationClips"/> (their unlabelled clips; no labels are read), replacing those of
+    /// an earlier call. A prediction is then the one the batch path gives (<c>model.Transform</c> of data in which the
+    /// person's clips are exactly these). The more clips, the better the statistics; the stage's
+    /// <see cref="SpeakerNormalizationOptions.MinClipsPerSpeaker"/> is the least.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no speaker normalisation stage.</exception>
+    /// <exception cref="InvalidInputException">Fewer clips than the stage's <see cref="SpeakerNormalizationOptions.MinClipsPerSpeaker"/>.</exception>
+    /// <exception cref="MediaFileException">A clip cannot be decoded.</exception>
+    public void Calibrate(IEnumerable<string> calibrationClips)
+    {
+        ArgumentNullException.ThrowIfNull(calibrationClips);
+        if (!_needsCalibration)
+            throw new InvalidOperationException("The model has no speaker normalisation stage (NormalizeBySpeaker): there is nothing to calibrate.");
+        var clips = calibrationClips.Select(p => new ClipInput { VideoPath = p ?? throw new ArgumentException("A calibration clip path is null.", nameof(calibrationClips)), Speaker = CalibrationSpeaker }).ToList();
+        var data = _mlContext.Data.LoadFromEnumerable(clips, _inputDefinition);
+        var calibrated = WithCalibration(_model, data);
+        var engine = _mlContext.Model.CreatePredictionEngine<ClipInput, RawPrediction>(new Borrowed(calibrated), ignoreMissingColumns: true, inputSchemaDefinition: _inputDefinition);
+        _engine.Dispose();
+        _engine = engine;
+        _input.Speaker = CalibrationSpeaker;
+        _calibrated = true;
+    }
+
     /// <summary>Decodes <paramref name="clipPath"/>, runs the whole chain and returns the prediction.</summary>
     /// <exception cref="MediaFileException">The clip cannot be decoded.</exception>
+    /// <exception cref="InvalidOperationException">The model normalises by speaker and <see cref="Calibrate"/> was not called.</exception>
     public EmotionPrediction Predict(string clipPath)
     {
         ArgumentNullException.ThrowIfNull(clipPath);
+        if (_needsCalibration && !_calibrated)
+            throw new InvalidOperationException("The model normalises by speaker: call Calibrate with a few unlabelled clips of the person first (or EmotionModel.CreatePredictionEngine with calibrationClips).");
         _input.VideoPath = clipPath;
         var raw = new RawPrediction();
         _engine.Predict(_input, ref raw);
@@ -98,6 +151,37 @@ public sealed class EmotionPredictionEngine : IDisposable
 
     /// <summary>Releases the engine's cursors (the model stays loaded).</summary>
     public void Dispose() => _engine.Dispose();
+
+    private static SpeakerNormalizationTransformer? SpeakerStage(ITransformer model) => model switch
+    {
+        SpeakerNormalizationTransformer s => s,
+        TransformerChain<ITransformer> chain => chain.Select(SpeakerStage).FirstOrDefault(s => s != null),
+        _ => null,
+    };
+
+    /// <summary>The model with its (first) speaker normalisation stage holding the statistics of the speakers of <paramref name="data"/> (the model's input rows).</summary>
+    private static ITransformer WithCalibration(ITransformer model, IDataView data)
+    {
+        switch (model)
+        {
+            case SpeakerNormalizationTransformer s:
+                return s.WithSpeakerStatistics(data);
+            case TransformerChain<ITransformer> chain:
+                var stages = chain.ToArray();
+                for (var i = 0; i < stages.Length; i++)
+                {
+                    if (SpeakerStage(stages[i]) != null)
+                    {
+                        stages[i] = WithCalibration(stages[i], data);
+                        return new TransformerChain<ITransformer>(stages);
+                    }
+                    data = stages[i].Transform(data);
+                }
+                return chain;
+            default:
+                return model;
+        }
+    }
 
     private static VideoInputTransformer? FirstStage(ITransformer model) => model switch
     {
@@ -119,6 +203,7 @@ public sealed class EmotionPredictionEngine : IDisposable
     internal sealed class ClipInput
     {
         public string VideoPath { get; set; } = "";
+        public string Speaker { get; set; } = "";
     }
 
     internal sealed class RawPrediction

@@ -27,7 +27,7 @@ public abstract class EmotionTransformerBase : ITransformer
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Bind(inputSchema).BuildOutputSchema();
 
     /// <summary>Adds this stage's columns to <paramref name="input"/>. Values are computed lazily as rows are read.</summary>
-    public IDataView Transform(IDataView input) => new MappedDataView(input, Bind(input.Schema));
+    public IDataView Transform(IDataView input) => new MappedDataView(input, BindData(input ?? throw new ArgumentNullException(nameof(input))));
 
     IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema) => new MappedRowToRowMapper(Bind(inputSchema));
 
@@ -44,6 +44,12 @@ public abstract class EmotionTransformerBase : ITransformer
     internal virtual EmotionTransformerBase WithDeployment(EmotionDeploymentOptions deployment) => this;
 
     private protected abstract BoundMapper Bind(DataViewSchema inputSchema);
+
+    /// <summary>
+    /// The stage bound for <see cref="Transform"/>: by default <see cref="Bind(DataViewSchema)"/> of the data's schema. A
+    /// stage whose mapping depends on the data being transformed (statistics over its rows) reads the data here.
+    /// </summary>
+    private protected virtual BoundMapper BindData(IDataView input) => Bind(input.Schema);
 
     private protected abstract void Save(ModelSaveContext ctx);
 }

@@ -141,4 +141,11 @@ public sealed class StageConformanceTests : Fusion.TorchTestBase
         Conforms(_ml.Transforms.EnsembleScores(new ScoreEnsembleOptions { InputColumnNames = ["Score"], ClassWeights = [1, 3], ScoreColumnName = "Mean", PredictedLabelColumnName = "MeanLabel" }),
             scored, "Score", "member score", nameof(Row.Other));
     }
+
+    [Fact]
+    public void NormalizeBySpeaker()
+    {
+        var clips = SpeakerAdaptation.SpeakerNormalizationTests.Clips("A", 3, 0).Concat(SpeakerAdaptation.SpeakerNormalizationTests.Clips("B", 4, 2));
+        Conforms(_ml.Transforms.NormalizeBySpeaker(), _ml.Data.LoadFromEnumerable(clips.ToList()), "Speaker", "speaker", nameof(Row.Number));
+    }
 }

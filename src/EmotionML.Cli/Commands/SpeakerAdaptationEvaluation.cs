@@ -1,0 +1,33 @@
+using EmotionML.Experiments;
+using EmotionML.FaceFeatures;
+using Microsoft.ML;
+
+namespace EmotionML.Cli.Commands;
+
+/// <summary>
+/// <c>emotionml evaluate --speaker-adaptation</c>: the speaker-adaptation protocol (<see cref="SpeakerAdaptationExperiment"/>),
+/// leave-one-speaker-out over 3 seeds, with the plain speaker-independent rows beside the adapted ones.
+/// </summary>
+internal static class SpeakerAdaptationEvaluation
+{
+    public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind backbone, int frames, int epochs, int seed, int calibrationClips, bool probeOnly,
+        string? audioCnnOnnx, FileInfo? markdown)
+    {
+        var ml = ctx.CreateMLContext(seed);
+        var log = new SyncProgress<string>(ctx.Error.WriteLine);
+        var set = new FusionFeatureSet { Clips = clips, Frames = frames, FrameMask = new float[clips.Count][] };
+        var variant = $"basic-{ExperimentSuite.Short(backbone)}";
+        ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, [new(variant, new FaceFeatureOptions { Backbone = backbone })], new SyncProgress<int>(_ => step(null))));
+        if (audioCnnOnnx != null) FusionExperiment.AddAudioFeatures(ml, set, audioCnnOnnx, 300);
+        set = ClipFailures.Report(ctx, set);
+        var o = new SpeakerAdaptationOptions { Seeds = [seed, seed + 1, seed + 2], CalibrationClips = calibrationClips, IncludeHead = !probeOnly };
+        o.Training.MaxEpochs = epochs;
+        o.Training.Threads = ctx.Threads > 0 ? ctx.Threads : 1;
+        o.Training.Device = ctx.Device;
+        var rows = SpeakerAdaptationExperiment.Run(ml, set, variant, o, log);
+        var table = SpeakerAdaptationExperiment.Markdown(rows, ctx.CommandLine, set, o);
+        ctx.Output.WriteLine(table);
+        if (markdown != null) File.WriteAllText(markdown.FullName, table);
+        return ClipFailures.Finish(ctx, set.Failures.Count, clips.Count);
+    }
+}

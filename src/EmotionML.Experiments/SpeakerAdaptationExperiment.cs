@@ -1,0 +1,311 @@
+using System.Globalization;
+using System.Text;
+using EmotionML.Core;
+using EmotionML.SpeakerAdaptation;
+using EmotionML.Training;
+using EmotionML.Training.Fusion;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+
+namespace EmotionML.Experiments;
+
+/// <summary>What <see cref="SpeakerAdaptationExperiment.Run"/> runs.</summary>
+internal sealed class SpeakerAdaptationOptions
+{
+    /// <summary>Seeds; every row is run once per seed and per held-out speaker. Default 0, 1, 2.</summary>
+    public int[] Seeds { get; set; } = [0, 1, 2];
+
+    /// <summary>k, the unlabelled calibration clips of the held-out speaker in the calibration protocol. Default 6.</summary>
+    public int CalibrationClips { get; set; } = 6;
+
+    /// <summary>L2 strengths of the linear probe, one chosen per fold by leave-one-speaker-out over the training speakers.</summary>
+    public float[] L2Grid { get; set; } = [0.01f, 0.1f, 1f, 10f, 100f];
+
+    /// <summary>Include the fusion-head rows (a head trained per run). Default true.</summary>
+    public bool IncludeHead { get; set; } = true;
+
+    /// <summary>Head training settings (early stopping on held-out training speakers).</summary>
+    public TrainerOptions Training { get; set; } = new() { MaxEpochs = 40, BatchSize = 16, LearningRate = 1e-3, EarlyStoppingPatience = 6, ValidationFraction = 0.2 };
+
+    /// <summary>Head architecture: transformer × transformer attention, FBP (the README main job's head), fixed in advance.</summary>
+    public FusionHeadOptions Head { get; set; } = new() { FbpOutputDim = 128, FbpFactor = 4, TransformerDim = 64 };
+}
+
+/// <summary>How the held-out speaker's statistics are obtained.</summary>
+internal enum AdaptationProtocol
+{
+    /// <summary>No speaker normalisation: the plain speaker-independent number.</summary>
+    None,
+    /// <summary>The held-out speaker normalised by the statistics of all of its own unlabelled clips; scored on all of them.</summary>
+    Transductive,
+    /// <summary>The held-out speaker normalised by the statistics of k unlabelled calibration clips; scored on its other clips.</summary>
+    Calibration,
+}
+
+/// <summary>One row: the model, the protocol and one accuracy per (seed, held-out speaker).</summary>
+internal sealed record AdaptationRow(string Model, AdaptationProtocol Protocol, string Name, List<AdaptationRun> Runs)
+{
+    public double Mean => Runs.Average(r => r.Accuracy);
+
+    public double Std => Runs.Count < 2 ? 0 : Math.Sqrt(Runs.Sum(r => (r.Accuracy - Mean) * (r.Accuracy - Mean)) / (Runs.Count - 1));
+
+    /// <summary>The mean over speakers of each seed.</summary>
+    public IEnumerable<double> SeedMeans => Runs.GroupBy(r => r.Seed).OrderBy(g => g.Key).Select(g => g.Average(r => r.Accuracy));
+}
+
+/// <summary>One held-out speaker in one seed: accuracy on the clips scored, and the setting chosen on the training speakers.</summary>
+internal sealed record AdaptationRun(int Seed, string Speaker, double Accuracy, int Scored, string Chosen);
+
+/// <summary>
+/// Speaker adaptation without labels as its own protocol, beside the plain speaker-independent one: leave-one-speaker-out,
+/// where every training speaker is normalised by the statistics of its own clips (<c>NormalizeBySpeaker</c>), and the
+/// held-out speaker by the statistics of (a) all of its unlabelled clips or (b) k unlabelled calibration clips, scored
+/// on its other clips. Models: a linear probe (ML.NET's L-BFGS maximum entropy on the clip means of the face and audio
+/// features, standardised on the training folds, L2 chosen by leave-one-speaker-out over the training speakers) and the
+/// fusion head (early stopping on held-out training speakers). No setting is chosen on a held-out speaker.
+/// </summary>
+internal static class SpeakerAdaptationExperiment
+{
+    /// <summary>Runs every row over <paramref name="set"/> (without failed clips).</summary>
+    public static List<AdaptationRow> Run(MLContext ml, FusionFeatureSet set, string faceVariant, SpeakerAdaptationOptions o, IProgress<string>? log = null)
+    {
+        var clips = set.Clips;
+        var speakers = clips.Select(c => c.Speaker).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToArray();
+        var classes = clips.Select(c => c.Label).Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
+        var rows = new List<AdaptationRow>();
+        AdaptationRow Row(string model, AdaptationProtocol p)
+        {
+            var name = p switch
+            {
+                AdaptationProtocol.None => "speaker-independent (no adaptation)",
+                AdaptationProtocol.Transductive => "adapted: all of the speaker's unlabelled clips (transductive)",
+                _ => $"adapted: {o.CalibrationClips} unlabelled calibration clips, scored on the other clips",
+            };
+            var row = new AdaptationRow(model, p, name, []);
+            rows.Add(row);
+            return row;
+        }
+        var protocols = new[] { AdaptationProtocol.None, AdaptationProtocol.Transductive, AdaptationProtocol.Calibration };
+        var probeRows = protocols.ToDictionary(p => p, p => Row("linear probe", p));
+        var headRows = o.IncludeHead ? protocols.ToDictionary(p => p, p => Row("fusion head", p)) : null;
+
+        var all = View(ml, set, faceVariant, Enumerable.Range(0, clips.Count));
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(all);
+        var normalizer = ml.Transforms.NormalizeBySpeaker(new SpeakerNormalizationOptions
+        {
+            FaceFeaturesColumnName = set.Face.ContainsKey(faceVariant) ? "FaceFeatures" : null,
+            AudioFeaturesColumnName = set.Audio != null ? "AudioFeatures" : null,
+        });
+        var labelOf = clips.Select(c => Array.IndexOf(classes, c.Label)).ToArray();
+        foreach (var test in speakers)
+        {
+            var testRows = Enumerable.Range(0, clips.Count).Where(i => clips[i].Speaker == test).ToArray();
+            var trainRows = Enumerable.Range(0, clips.Count).Where(i => clips[i].Speaker != test).ToArray();
+            var trainView = View(ml, set, faceVariant, trainRows);
+            var stage = normalizer.Fit(trainView);
+
+            // Clip-pooled features: raw, and each clip normalised by its own speaker's statistics (transductive for all).
+            var rawPooled = Pool(set, faceVariant, all);
+            var adaptedPooled = Pool(set, faceVariant, stage.Transform(all));
+            var (plainL2, plainInner) = ChooseL2(ml, rawPooled, labelOf, clips, trainRows, classes.Length, o.L2Grid);
+            var (adaptedL2, adaptedInner) = ChooseL2(ml, adaptedPooled, labelOf, clips, trainRows, classes.Length, o.L2Grid);
+            var plainProbe = Probe(ml, rawPooled, labelOf, trainRows, classes.Length, plainL2);
+            var adaptedProbe = Probe(ml, adaptedPooled, labelOf, trainRows, classes.Length, adaptedL2);
+            var plainAcc = Accuracy(plainProbe, rawPooled, labelOf, testRows);
+            var transductiveAcc = Accuracy(adaptedProbe, adaptedPooled, labelOf, testRows);
+            log?.Report($"speaker {test}: probe plain {plainAcc:P1} (L2 {plainL2}, inner {plainInner:P1}), transductive {transductiveAcc:P1} (L2 {adaptedL2}, inner {adaptedInner:P1})");
+
+            ITransformer? plainHead = null, adaptedHead = null;
+            foreach (var seed in o.Seeds)
+            {
+                probeRows[AdaptationProtocol.None].Runs.Add(new(seed, test, plainAcc, testRows.Length, $"L2 {plainL2}"));
+                probeRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, transductiveAcc, testRows.Length, $"L2 {adaptedL2}"));
+                var (calibration, scored) = CalibrationSplit(testRows, o.CalibrationClips, seed, test);
+                var calibrated = stage.WithSpeakerStatistics(View(ml, set, faceVariant, calibration));
+                var scoredView = View(ml, set, faceVariant, scored);
+                var calibratedPooled = PoolRows(set, faceVariant, calibrated.Transform(scoredView), scored, clips.Count);
+                var calAcc = Accuracy(adaptedProbe, calibratedPooled, labelOf, scored);
+                probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, scored.Length, $"L2 {adaptedL2}"));
+                if (headRows == null)
+                {
+                    log?.Report($"speaker {test}, seed {seed}: probe calibrated {calAcc:P1}");
+                    continue;
+                }
+                var training = AudioCnnExperiment.CopyTraining(o.Training, "Speaker");
+                training.Seed = seed;
+                var head = new FusionHeadTrainerOptions { Head = o.Head with { }, Training = training };
+                var testView = View(ml, set, faceVariant, testRows);
+                (plainHead as IDisposable)?.Dispose();
+                (adaptedHead as IDisposable)?.Dispose();
+                plainHead = ml.Transforms.EmotionFusionHead(head).Fit(toKey.Transform(trainView));
+                adaptedHead = ml.Transforms.EmotionFusionHead(head).Fit(toKey.Transform(stage.Transform(trainView)));
+                var h0 = HeadAccuracy(ml, plainHead, toKey.Transform(testView));
+                var h1 = HeadAccuracy(ml, adaptedHead, toKey.Transform(stage.Transform(testView)));
+                var h2 = HeadAccuracy(ml, adaptedHead, toKey.Transform(calibrated.Transform(scoredView)));
+                headRows[AdaptationProtocol.None].Runs.Add(new(seed, test, h0, testRows.Length, ""));
+                headRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, h1, testRows.Length, ""));
+                headRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, h2, scored.Length, ""));
+                log?.Report($"speaker {test}, seed {seed}: probe calibrated {calAcc:P1}; head plain {h0:P1}, transductive {h1:P1}, calibrated {h2:P1}");
+            }
+            (plainHead as IDisposable)?.Dispose();
+            (adaptedHead as IDisposable)?.Dispose();
+        }
+        return rows;
+    }
+
+    /// <summary>k calibration clips of the held-out speaker, drawn without labels by the seed; the rest are scored.</summary>
+    internal static (int[] Calibration, int[] Scored) CalibrationSplit(int[] speakerRows, int k, int seed, string speaker)
+    {
+        if (k < 1 || k >= speakerRows.Length)
+            throw new InvalidInputException($"Speaker '{speaker}' has {speakerRows.Length} clips: too few for {k} calibration clips and at least one to score.");
+        var rng = new Random(HashCode.Combine(seed, StableHash(speaker)));
+        var shuffled = speakerRows.OrderBy(_ => rng.Next()).ToArray();
+        return (shuffled.Take(k).Order().ToArray(), shuffled.Skip(k).Order().ToArray());
+    }
+
+    private static int StableHash(string s)
+    {
+        var h = 17;
+        foreach (var c in s) h = unchecked(h * 31 + c);
+        return h;
+    }
+
+    private static double HeadAccuracy(MLContext ml, ITransformer head, IDataView test)
+        => ml.MulticlassClassification.Evaluate(head.Transform(test)).MicroAccuracy;
+
+    /// <summary>
+    /// The probe's input per clip: the mean of the face features over its real frames and the mean of the audio
+    /// features over its real positions, concatenated (rows indexed like the clips of <paramref name="set"/>).
+    /// </summary>
+    private static float[][] Pool(FusionFeatureSet set, string faceVariant, IDataView view)
+        => PoolRows(set, faceVariant, view, Enumerable.Range(0, set.Clips.Count).ToArray(), set.Clips.Count);
+
+    private static float[][] PoolRows(FusionFeatureSet set, string faceVariant, IDataView view, int[] rows, int total)
+    {
+        var result = new float[total][];
+        var hasFace = set.Face.TryGetValue(faceVariant, out var face);
+        var face_ = hasFace ? view.GetColumn<float[]>("FaceFeatures").ToArray() : null;
+        var faceMask = hasFace ? view.GetColumn<float[]>("FrameMask").ToArray() : null;
+        var audio = set.Audio != null ? view.GetColumn<float[]>("AudioFeatures").ToArray() : null;
+        var audioMask = set.Audio != null ? view.GetColumn<float[]>("AudioMask").ToArray() : null;
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var parts = new List<float>();
+            if (face_ != null) parts.AddRange(MaskedMean(face_[r], faceMask![r], face.Dim));
+            if (audio != null) parts.AddRange(MaskedMean(audio[r], audioMask![r], set.AudioShape.Dim));
+            result[rows[r]] = [.. parts];
+        }
+        return result;
+    }
+
+    private static float[] MaskedMean(float[] values, float[] mask, int d)
+    {
+        var mean = new float[d];
+        var n = 0;
+        for (var t = 0; t < mask.Length; t++)
+        {
+            if (mask[t] == 0) continue;
+            n++;
+            for (var j = 0; j < d; j++) mean[j] += values[t * d + j];
+        }
+        if (n > 0) for (var j = 0; j < d; j++) mean[j] /= n;
+        return mean;
+    }
+
+    private sealed class ProbeRow
+    {
+        public float[] Features { get; set; } = [];
+        public uint Label { get; set; }
+    }
+
+    private static IDataView ProbeView(MLContext ml, float[][] features, int[] labels, IEnumerable<int> rows, int classes)
+    {
+        var definition = SchemaDefinition.Create(typeof(ProbeRow));
+        definition[nameof(ProbeRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features.First(f => f != null).Length);
+        definition[nameof(ProbeRow.Label)].ColumnType = new KeyDataViewType(typeof(uint), classes);
+        return ml.Data.LoadFromEnumerable(rows.Select(i => new ProbeRow { Features = features[i], Label = (uint)labels[i] + 1 }).ToList(), definition);
+    }
+
+    /// <summary>Standardisation fitted on the training rows, then L-BFGS maximum entropy with L2 <paramref name="l2"/>.</summary>
+    private static ITransformer Probe(MLContext ml, float[][] features, int[] labels, int[] trainRows, int classes, float l2)
+    {
+        var pipeline = ml.Transforms.NormalizeMeanVariance("Features")
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new Microsoft.ML.Trainers.LbfgsMaximumEntropyMulticlassTrainer.Options
+            {
+                L2Regularization = l2, L1Regularization = 0, NumberOfThreads = 1,
+            }));
+        return pipeline.Fit(ProbeView(ml, features, labels, trainRows, classes));
+    }
+
+    private static double Accuracy(ITransformer probe, float[][] features, int[] labels, int[] rows)
+    {
+        var ml = new MLContext(0);
+        var classes = labels.Max() + 1;
+        var predicted = probe.Transform(ProbeView(ml, features, labels, rows, classes)).GetColumn<uint>("PredictedLabel").ToArray();
+        return rows.Where((r, i) => predicted[i] == labels[r] + 1).Count() / (double)rows.Length;
+    }
+
+    /// <summary>The L2 strength with the best leave-one-speaker-out accuracy over the training speakers only (ties: the stronger).</summary>
+    private static (float L2, double Accuracy) ChooseL2(MLContext ml, float[][] features, int[] labels, IReadOnlyList<ClipRecord> clips, int[] trainRows, int classes, float[] grid)
+    {
+        var inner = trainRows.Select(i => clips[i].Speaker).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToArray();
+        var best = (L2: grid[^1], Accuracy: double.NegativeInfinity);
+        foreach (var l2 in grid.OrderDescending())
+        {
+            var correct = 0.0;
+            foreach (var v in inner)
+            {
+                var fit = trainRows.Where(i => clips[i].Speaker != v).ToArray();
+                var val = trainRows.Where(i => clips[i].Speaker == v).ToArray();
+                correct += Accuracy(Probe(ml, features, labels, fit, classes, l2), features, labels, val) * val.Length;
+            }
+            var acc = correct / trainRows.Length;
+            if (acc > best.Accuracy + 1e-9) best = (l2, acc);
+        }
+        return best;
+    }
+
+    /// <summary>The head's input view of <paramref name="rows"/>: VideoPath, Label, Speaker, Row and the feature and mask columns.</summary>
+    internal static IDataView View(MLContext ml, FusionFeatureSet set, string faceVariant, IEnumerable<int> rows)
+    {
+        var data = ml.Data.LoadFromEnumerable(rows.Select(i => new ClipRow { VideoPath = set.Clips[i].Path, Label = set.Clips[i].Label, Speaker = set.Clips[i].Speaker, Row = i }).ToList());
+        var columns = new List<InMemoryColumns.Column>();
+        if (set.Face.TryGetValue(faceVariant, out var face))
+        {
+            columns.Add(new("FaceFeatures", face.Values, [set.Frames, face.Dim]));
+            columns.Add(new("FrameMask", set.FrameMask, [set.Frames]));
+        }
+        if (set.Audio != null)
+        {
+            columns.Add(new("AudioFeatures", set.Audio, [set.AudioShape.Positions, set.AudioShape.Dim]));
+            columns.Add(new("AudioMask", set.AudioMask!, [set.AudioShape.Positions]));
+        }
+        return InMemoryColumns.Add(data, "Row", columns.ToArray());
+    }
+
+    /// <summary>The table as markdown, with the command that produced it.</summary>
+    public static string Markdown(IReadOnlyList<AdaptationRow> rows, string command, FusionFeatureSet set, SpeakerAdaptationOptions o)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        var speakers = set.Clips.Select(c => c.Speaker).Distinct().Count();
+        sb.AppendLine($"Command: `{command}`  ");
+        sb.AppendLine($"Data: {set.Clips.Count} clips, {speakers} speakers, leave-one-speaker-out × seeds {string.Join(", ", o.Seeds)}; " +
+            $"accuracy: mean ± sample std over the {speakers * o.Seeds.Length} (seed, held-out speaker) runs, in %; per seed: the mean over speakers.");
+        sb.AppendLine();
+        sb.AppendLine("| model | protocol | accuracy | per seed | per held-out speaker (mean over seeds) |");
+        sb.AppendLine("|---|---|---|---|---|");
+        foreach (var r in rows.Where(r => r.Runs.Count > 0))
+        {
+            var perSpeaker = string.Join(" ", r.Runs.GroupBy(x => x.Speaker).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (100 * g.Average(x => x.Accuracy)).ToString("0", inv)));
+            sb.AppendLine($"| {r.Model} | {r.Name} | {(100 * r.Mean).ToString("0.0", inv)} ± {(100 * r.Std).ToString("0.0", inv)} | " +
+                $"{string.Join(" / ", r.SeedMeans.Select(m => (100 * m).ToString("0.0", inv)))} | {perSpeaker} |");
+        }
+        var chosen = rows.Where(r => r.Model == "linear probe" && r.Protocol != AdaptationProtocol.Calibration)
+            .Select(r => $"{r.Name}: {string.Join(", ", r.Runs.Where(x => x.Seed == o.Seeds[0]).Select(x => $"{x.Speaker} {x.Chosen}"))}");
+        sb.AppendLine();
+        sb.AppendLine("Probe L2 chosen per held-out speaker on the training speakers: " + string.Join("; ", chosen) + ".");
+        return sb.ToString();
+    }
+}
