@@ -20,7 +20,10 @@ internal sealed class SpeakerAdaptationOptions
     public int CalibrationClips { get; set; } = 6;
 
     /// <summary>L2 strengths of the linear probe, one chosen per fold by leave-one-speaker-out over the training speakers.</summary>
-    public float[] L2Grid { get; set; } = [0.01f, 0.1f, 1f, 10f, 100f];
+    public float[] L2Grid { get; set; } = [0.1f, 1f, 10f, 100f, 1000f];
+
+    /// <summary>Statistics levels of the speaker normalisation; one is chosen per fold with the probe's L2, on the training speakers.</summary>
+    public SpeakerStatisticsLevel[] Levels { get; set; } = [SpeakerStatisticsLevel.Frames, SpeakerStatisticsLevel.ClipMeans];
 
     /// <summary>Include the fusion-head rows (a head trained per run). Default true.</summary>
     public bool IncludeHead { get; set; } = true;
@@ -92,10 +95,11 @@ internal static class SpeakerAdaptationExperiment
 
         var all = View(ml, set, faceVariant, Enumerable.Range(0, clips.Count));
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(all);
-        var normalizer = ml.Transforms.NormalizeBySpeaker(new SpeakerNormalizationOptions
+        SpeakerNormalizationEstimator Normalizer(SpeakerStatisticsLevel level) => ml.Transforms.NormalizeBySpeaker(new SpeakerNormalizationOptions
         {
             FaceFeaturesColumnName = set.Face.ContainsKey(faceVariant) ? "FaceFeatures" : null,
             AudioFeaturesColumnName = set.Audio != null ? "AudioFeatures" : null,
+            Statistics = level,
         });
         var labelOf = clips.Select(c => Array.IndexOf(classes, c.Label)).ToArray();
         foreach (var test in speakers)
@@ -103,30 +107,39 @@ internal static class SpeakerAdaptationExperiment
             var testRows = Enumerable.Range(0, clips.Count).Where(i => clips[i].Speaker == test).ToArray();
             var trainRows = Enumerable.Range(0, clips.Count).Where(i => clips[i].Speaker != test).ToArray();
             var trainView = View(ml, set, faceVariant, trainRows);
-            var stage = normalizer.Fit(trainView);
-
-            // Clip-pooled features: raw, and each clip normalised by its own speaker's statistics (transductive for all).
+            // Clip-pooled features: raw, and each clip normalised by its own speaker's statistics (transductive for all;
+            // the inner choice reads the training speakers' rows only).
             var rawPooled = Pool(set, faceVariant, all);
-            var adaptedPooled = Pool(set, faceVariant, stage.Transform(all));
             var (plainL2, plainInner) = ChooseL2(ml, rawPooled, labelOf, clips, trainRows, classes.Length, o.L2Grid);
-            var (adaptedL2, adaptedInner) = ChooseL2(ml, adaptedPooled, labelOf, clips, trainRows, classes.Length, o.L2Grid);
+            SpeakerNormalizationTransformer stage = null!;
+            float[][] adaptedPooled = [];
+            var (adaptedL2, adaptedInner, level) = (0f, double.NegativeInfinity, SpeakerStatisticsLevel.Frames);
+            var inner = new List<string>();
+            foreach (var candidate in o.Levels)
+            {
+                var s = Normalizer(candidate).Fit(trainView);
+                var pooled = Pool(set, faceVariant, s.Transform(all));
+                var (l2, acc) = ChooseL2(ml, pooled, labelOf, clips, trainRows, classes.Length, o.L2Grid);
+                inner.Add($"{candidate} {acc:P1}");
+                if (acc > adaptedInner + 1e-9) (stage, adaptedPooled, adaptedL2, adaptedInner, level) = (s, pooled, l2, acc, candidate);
+            }
             var plainProbe = Probe(ml, rawPooled, labelOf, trainRows, classes.Length, plainL2);
             var adaptedProbe = Probe(ml, adaptedPooled, labelOf, trainRows, classes.Length, adaptedL2);
             var plainAcc = Accuracy(plainProbe, rawPooled, labelOf, testRows);
             var transductiveAcc = Accuracy(adaptedProbe, adaptedPooled, labelOf, testRows);
-            log?.Report($"speaker {test}: probe plain {plainAcc:P1} (L2 {plainL2}, inner {plainInner:P1}), transductive {transductiveAcc:P1} (L2 {adaptedL2}, inner {adaptedInner:P1})");
+            log?.Report($"speaker {test}: probe plain {plainAcc:P1} (L2 {plainL2}, inner {plainInner:P1}), transductive {transductiveAcc:P1} ({level}, L2 {adaptedL2}; inner {string.Join(", ", inner)})");
 
             ITransformer? plainHead = null, adaptedHead = null;
             foreach (var seed in o.Seeds)
             {
                 probeRows[AdaptationProtocol.None].Runs.Add(new(seed, test, plainAcc, testRows.Length, $"L2 {plainL2}"));
-                probeRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, transductiveAcc, testRows.Length, $"L2 {adaptedL2}"));
+                probeRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, transductiveAcc, testRows.Length, $"{level}, L2 {adaptedL2}"));
                 var (calibration, scored) = CalibrationSplit(testRows, o.CalibrationClips, seed, test);
                 var calibrated = stage.WithSpeakerStatistics(View(ml, set, faceVariant, calibration));
                 var scoredView = View(ml, set, faceVariant, scored);
                 var calibratedPooled = PoolRows(set, faceVariant, calibrated.Transform(scoredView), scored, clips.Count);
                 var calAcc = Accuracy(adaptedProbe, calibratedPooled, labelOf, scored);
-                probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, scored.Length, $"L2 {adaptedL2}"));
+                probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, scored.Length, $"{level}, L2 {adaptedL2}"));
                 if (headRows == null)
                 {
                     log?.Report($"speaker {test}, seed {seed}: probe calibrated {calAcc:P1}");
@@ -216,25 +229,28 @@ internal static class SpeakerAdaptationExperiment
     private sealed class ProbeRow
     {
         public float[] Features { get; set; } = [];
-        public uint Label { get; set; }
+        public string Label { get; set; } = "";
     }
+
+    private static string ClassName(int label) => label.ToString("D2", CultureInfo.InvariantCulture);
 
     private static IDataView ProbeView(MLContext ml, float[][] features, int[] labels, IEnumerable<int> rows, int classes)
     {
         var definition = SchemaDefinition.Create(typeof(ProbeRow));
         definition[nameof(ProbeRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features.First(f => f != null).Length);
-        definition[nameof(ProbeRow.Label)].ColumnType = new KeyDataViewType(typeof(uint), classes);
-        return ml.Data.LoadFromEnumerable(rows.Select(i => new ProbeRow { Features = features[i], Label = (uint)labels[i] + 1 }).ToList(), definition);
+        return ml.Data.LoadFromEnumerable(rows.Select(i => new ProbeRow { Features = features[i], Label = ClassName(labels[i]) }).ToList(), definition);
     }
 
     /// <summary>Standardisation fitted on the training rows, then L-BFGS maximum entropy with L2 <paramref name="l2"/>.</summary>
     private static ITransformer Probe(MLContext ml, float[][] features, int[] labels, int[] trainRows, int classes, float l2)
     {
-        var pipeline = ml.Transforms.NormalizeMeanVariance("Features")
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+            .Append(ml.Transforms.NormalizeMeanVariance("Features"))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new Microsoft.ML.Trainers.LbfgsMaximumEntropyMulticlassTrainer.Options
             {
                 L2Regularization = l2, L1Regularization = 0, NumberOfThreads = 1,
-            }));
+            }))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"));
         return pipeline.Fit(ProbeView(ml, features, labels, trainRows, classes));
     }
 
@@ -242,8 +258,8 @@ internal static class SpeakerAdaptationExperiment
     {
         var ml = new MLContext(0);
         var classes = labels.Max() + 1;
-        var predicted = probe.Transform(ProbeView(ml, features, labels, rows, classes)).GetColumn<uint>("PredictedLabel").ToArray();
-        return rows.Where((r, i) => predicted[i] == labels[r] + 1).Count() / (double)rows.Length;
+        var predicted = probe.Transform(ProbeView(ml, features, labels, rows, classes)).GetColumn<string>("PredictedClass").ToArray();
+        return rows.Where((r, i) => predicted[i] == ClassName(labels[r])).Count() / (double)rows.Length;
     }
 
     /// <summary>The L2 strength with the best leave-one-speaker-out accuracy over the training speakers only (ties: the stronger).</summary>
@@ -305,7 +321,7 @@ internal static class SpeakerAdaptationExperiment
         var chosen = rows.Where(r => r.Model == "linear probe" && r.Protocol != AdaptationProtocol.Calibration)
             .Select(r => $"{r.Name}: {string.Join(", ", r.Runs.Where(x => x.Seed == o.Seeds[0]).Select(x => $"{x.Speaker} {x.Chosen}"))}");
         sb.AppendLine();
-        sb.AppendLine("Probe L2 chosen per held-out speaker on the training speakers: " + string.Join("; ", chosen) + ".");
+        sb.AppendLine("Chosen per held-out speaker on the training speakers (statistics level, probe L2): " + string.Join("; ", chosen) + ".");
         return sb.ToString();
     }
 }

@@ -2,6 +2,19 @@ using EmotionML.Core;
 
 namespace EmotionML.SpeakerAdaptation;
 
+/// <summary>What a speaker's mean and standard deviation are taken over.</summary>
+public enum SpeakerStatisticsLevel
+{
+    /// <summary>Every real frame (face) and real audio position of the speaker's clips is one sample.</summary>
+    Frames,
+    /// <summary>
+    /// Each clip is one sample: its mean over its real frames (positions). The mean is nearly that of
+    /// <see cref="Frames"/>; the standard deviation is the spread between the speaker's clips, so the clip means of the
+    /// output have unit variance per speaker.
+    /// </summary>
+    ClipMeans,
+}
+
 /// <summary>
 /// Options of the speaker normalisation stage (<see cref="SpeakerNormalizationTransformer"/>): which columns hold the
 /// speaker, the face and audio feature sets and their masks, and the limits that make a speaker's statistics usable.
@@ -38,11 +51,14 @@ public sealed class SpeakerNormalizationOptions : IStageOptions<SpeakerNormaliza
     public int MinClipsPerSpeaker { get; set; } = 2;
 
     /// <summary>
-    /// A dimension whose standard deviation over a speaker's frames (or positions) is below this is only centred, not
-    /// scaled (documented fallback for constant dimensions, such as a ReLU unit that never fires for that speaker).
-    /// Default 1e-6, positive.
+    /// A dimension whose standard deviation over a speaker's samples is below this is set to 0 (the speaker's mean) for
+    /// that speaker: documented fallback for (nearly) constant dimensions, such as a ReLU unit that never fires for that
+    /// speaker; centring alone would leave float noise that a later standardisation blows up. Default 1e-6, positive.
     /// </summary>
     public float MinStd { get; set; } = 1e-6f;
+
+    /// <summary>What the statistics are taken over: frames (default) or clip means (see <see cref="SpeakerStatisticsLevel"/>).</summary>
+    public SpeakerStatisticsLevel Statistics { get; set; } = SpeakerStatisticsLevel.Frames;
 
     internal string? FaceOutput => FaceFeaturesColumnName is null ? null : FaceOutputColumnName ?? FaceFeaturesColumnName;
 
@@ -70,6 +86,7 @@ public sealed class SpeakerNormalizationOptions : IStageOptions<SpeakerNormaliza
         if (FaceOutputColumnName is { } f && string.IsNullOrWhiteSpace(f)) throw new ArgumentException($"{nameof(FaceOutputColumnName)} must be null or name a column.", nameof(FaceOutputColumnName));
         if (AudioOutputColumnName is { } a && string.IsNullOrWhiteSpace(a)) throw new ArgumentException($"{nameof(AudioOutputColumnName)} must be null or name a column.", nameof(AudioOutputColumnName));
         if (FaceOutput != null && FaceOutput == AudioOutput) throw new ArgumentException("The face and audio outputs must be different columns.", nameof(AudioOutputColumnName));
+        if (!Enum.IsDefined(Statistics)) throw new ArgumentOutOfRangeException(nameof(Statistics), Statistics, "Unknown statistics level.");
         if (MinClipsPerSpeaker < 1) throw new ArgumentOutOfRangeException(nameof(MinClipsPerSpeaker), MinClipsPerSpeaker, "At least 1.");
         if (!(MinStd > 0) || float.IsInfinity(MinStd)) throw new ArgumentOutOfRangeException(nameof(MinStd), MinStd, "Must be positive and finite.");
     }

@@ -12,7 +12,8 @@ namespace EmotionML.SpeakerAdaptation;
 /// Speaker adaptation without labels: standardises each clip's face features (over its real frames) and audio features
 /// (over its real positions) by the per-dimension mean and standard deviation of the same speaker's clips,
 /// <c>x' = (x − μ_speaker) / σ_speaker</c>, keyed by the <c>Speaker</c> column. Padded frames and positions (mask 0) are
-/// passed through unchanged; a dimension with σ below <see cref="SpeakerNormalizationOptions.MinStd"/> is only centred.
+/// passed through unchanged; a dimension with σ below <see cref="SpeakerNormalizationOptions.MinStd"/> (constant for that
+/// speaker, such as a unit that never fires) becomes 0, the speaker's mean, since it carries nothing to scale.
 /// </summary>
 /// <remarks>
 /// <para>Where the statistics come from: a speaker the stage holds statistics for — the speakers of the data it was
@@ -140,7 +141,7 @@ public sealed class SpeakerNormalizationTransformer : EmotionTransformerBase<Spe
         return new SpeakerColumns(speaker, face, faceMask, audio, audioMask);
     }
 
-    /// <summary><c>(x − μ) / σ</c> over the real items of one [n, d] feature set; σ below <paramref name="minStd"/> counts as 1.</summary>
+    /// <summary><c>(x − μ) / σ</c> over the real items of one [n, d] feature set; a dimension with σ below <paramref name="minStd"/> becomes 0.</summary>
     internal static void Normalize(Span<float> values, ReadOnlySpan<float> mask, int n, int d, float[] mean, float[] std, float minStd)
     {
         for (var t = 0; t < n; t++)
@@ -148,7 +149,7 @@ public sealed class SpeakerNormalizationTransformer : EmotionTransformerBase<Spe
             if (mask[t] == 0) continue;
             var item = values.Slice(t * d, d);
             for (var j = 0; j < d; j++)
-                item[j] = std[j] >= minStd ? (item[j] - mean[j]) / std[j] : item[j] - mean[j];
+                item[j] = std[j] >= minStd ? (item[j] - mean[j]) / std[j] : 0;
         }
     }
 

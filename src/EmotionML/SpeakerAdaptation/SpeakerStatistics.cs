@@ -34,13 +34,13 @@ internal sealed class SpeakerStatistics
     /// <summary>Clips the statistics come from.</summary>
     public int Clips { get; set; }
 
-    /// <summary>Real frames the face statistics come from (0: none, the face is left as it is).</summary>
+    /// <summary>Samples the face statistics come from: real frames, or clips with a real frame at the clip-mean level (0: none, the face is left as it is).</summary>
     public int FaceFrames { get; set; }
 
     public float[] FaceMean { get; set; } = [];
     public float[] FaceStd { get; set; } = [];
 
-    /// <summary>Real audio positions the audio statistics come from (0: none, the audio is left as it is).</summary>
+    /// <summary>Samples the audio statistics come from: real positions, or clips at the clip-mean level (0: none, the audio is left as it is).</summary>
     public int AudioPositions { get; set; }
 
     public float[] AudioMean { get; set; } = [];
@@ -101,10 +101,11 @@ internal static class SpeakerStatisticsReader
             if (wanted != null && !wanted(speaker)) continue;
             if (!sums.TryGetValue(speaker, out var acc)) sums[speaker] = acc = new Accumulator(shape.FaceDim, shape.AudioDim);
             acc.Clips++;
+            var clipMeans = options.Statistics == SpeakerStatisticsLevel.ClipMeans;
             if (face != null)
-                acc.Face.Add(Dense(face, ref b1), Dense(faceMask!, ref b2), shape.FaceFrames, shape.FaceDim, options.FaceFeaturesColumnName!);
+                acc.Face.Add(Dense(face, ref b1), Dense(faceMask!, ref b2), shape.FaceFrames, shape.FaceDim, options.FaceFeaturesColumnName!, clipMeans);
             if (audio != null)
-                acc.Audio.Add(Dense(audio, ref b3), Dense(audioMask!, ref b4), shape.AudioPositions, shape.AudioDim, options.AudioFeaturesColumnName!);
+                acc.Audio.Add(Dense(audio, ref b3), Dense(audioMask!, ref b4), shape.AudioPositions, shape.AudioDim, options.AudioFeaturesColumnName!, clipMeans);
         }
         var result = new Dictionary<string, SpeakerStatistics>(StringComparer.Ordinal);
         foreach (var (speaker, acc) in sums)
@@ -157,13 +158,22 @@ internal static class SpeakerStatisticsReader
 
         public long Count { get; private set; }
 
-        public void Add(ReadOnlySpan<float> values, ReadOnlySpan<float> mask, int n, int dim, string column)
+        /// <summary>Adds the real items of one clip, or with <paramref name="clipMean"/> their mean as one sample.</summary>
+        public void Add(ReadOnlySpan<float> values, ReadOnlySpan<float> mask, int n, int dim, string column, bool clipMean)
         {
+            var mean = clipMean ? new double[dim] : null;
+            var real = 0;
             for (var t = 0; t < n; t++)
             {
                 if (mask[t] == 0) continue;
                 var item = values.Slice(t * dim, dim);
                 OnnxGraph.CheckFinite(item, column);
+                real++;
+                if (mean != null)
+                {
+                    for (var j = 0; j < dim; j++) mean[j] += item[j];
+                    continue;
+                }
                 for (var j = 0; j < dim; j++)
                 {
                     double v = item[j];
@@ -172,6 +182,14 @@ internal static class SpeakerStatisticsReader
                 }
                 Count++;
             }
+            if (mean == null || real == 0) return;
+            for (var j = 0; j < dim; j++)
+            {
+                var v = mean[j] / real;
+                _sum[j] += v;
+                _squares[j] += v * v;
+            }
+            Count++;
         }
 
         public (float[] Mean, float[] Std) Result()
