@@ -15,10 +15,12 @@ namespace EmotionML.VideoInput;
 /// lies past the end of the file; fragmented files (mvex, moof); compressed headers (cmov); tracks other than one video
 /// and one audio track (hint, timecode, text, a second video); external data references (dref); a display matrix that
 /// is not the identity (rotation), or a tkhd size that differs from the sample entry's (pixel aspect, clean aperture);
-/// codecs outside a short list; QuickTime version 1/2 sound descriptions; edit lists other than one plain edit (empty
-/// edits, several edits, rates other than 1); tables that disagree in their sample counts; a moov larger than
-/// <see cref="MaxMoovBytes"/>.</para>
-/// <para>The codec-level size (the H.264 SPS) is not parsed: it is taken to be the sample entry's, as muxers write it.</para>
+/// codecs outside a short list; QuickTime version 1/2 sound descriptions (ffmpeg's own .mov with AAC); HE-AAC (SBR/PS,
+/// whose decoder reports another rate); edit lists other than one plain edit (empty edits, several edits, rates other
+/// than 1, a video edit that cuts displayed frames at either end); tables that disagree in their sample counts; a moov
+/// larger than <see cref="MaxMoovBytes"/>.</para>
+/// <para>The codec-level size (the H.264 SPS) is not parsed: it is taken to be the sample entry's, as muxers write it.
+/// The sample rate and channels are informational (the decode resamples to 16 kHz mono whatever they are).</para>
 /// </remarks>
 internal static class IsoMediaHeader
 {
@@ -45,6 +47,11 @@ internal static class IsoMediaHeader
         }
         catch (UnauthorizedAccessException)
         {
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException)
+        {
+            // Every read is bounds-checked above; should one still fail, the file goes to ffprobe rather than failing here.
             return null;
         }
     }
@@ -515,6 +522,8 @@ internal static class IsoMediaHeader
         t.Start = video ? (double)(minComposition - mediaTime) / t.TimeScale : 0;
         // ffmpeg rescales the segment to the media's timescale (rounding to nearest) and keeps the shorter duration.
         var segmentInMedia = (long)Math.Round((double)segment * t.TimeScale / movieScale, MidpointRounding.AwayFromZero);
+        // A video edit that ends before the last frame drops frames from the count: ffprobe knows better.
+        if (video && segmentInMedia < media - mediaTime) return false;
         t.Duration = (double)Math.Min(media, segmentInMedia) / t.TimeScale;
         return true;
     }

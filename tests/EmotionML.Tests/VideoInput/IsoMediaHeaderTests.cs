@@ -139,6 +139,21 @@ public sealed class IsoMediaHeaderTests : IClassFixture<IsoMediaHeaderTests.File
     }
 
     [Fact]
+    public void SamplesPastTheEndOfTheFileGoToFfprobeEvenWhenTheBoxesFit()
+    {
+        // A recording cut short whose mdat says "to the end of the file" (size 0): every box fits, the samples do not.
+        var path = _files.Truncated(_files.Get("faststart.mp4"), 50);
+        var bytes = File.ReadAllBytes(path);
+        var mdat = IndexOf(bytes, "mdat"u8) - 4;
+        Assert.True(mdat > 0);
+        bytes.AsSpan(mdat, 4).Clear();
+        File.WriteAllBytes(path, bytes);
+        Assert.Null(IsoMediaHeader.TryRead(path));
+        var e = Assert.Throws<MediaFileException>(() => new VideoInputTransformer(new MLContext(1), new VideoInputOptions()).Decode(path));
+        Assert.Equal(MediaProblem.Corrupt, e.Problem);
+    }
+
+    [Fact]
     public void ACorruptBoxSizeInsideMoovGoesToFfprobe()
     {
         // A moov whose first child claims more bytes than the moov holds.
