@@ -363,15 +363,10 @@ internal static class ExperimentSuite
         foreach (var (claim, a, b) in Claims)
         {
             if (!byKey.TryGetValue(a, out var ra) || !byKey.TryGetValue(b, out var rb) || list.Any(l => l.Item1 == claim)) continue;
-            // A seed ensemble (one run) against its seeds: pair the other way round and flip.
-            var d = ra.Runs.Count == 1 && rb.Runs.Count > 1 ? Flip(PairedDifference.Of(rb, ra)) : PairedDifference.Of(ra, rb);
-            list.Add((claim, d));
+            list.Add((claim, PairedDifference.Of(ra, rb)));
         }
         return list;
     }
-
-    private static PairedDifference Flip(PairedDifference d) => new(d.B, d.A, -d.Mean, d.Std, d.FoldDifferences.Select(x => -x).ToArray(), d.StandardError,
-        d.Verdict switch { PairedVerdict.Confirmed => PairedVerdict.Contradicted, PairedVerdict.Contradicted => PairedVerdict.Confirmed, _ => PairedVerdict.NotSeparable });
 
     /// <summary>The table as JSON (for notebooks): per row the section, name, per-seed fold accuracies, means, classes and confusion matrix of the first seed.</summary>
     public static string Json(IReadOnlyList<ExperimentRow> rows, string command, FusionFeatureSet set)

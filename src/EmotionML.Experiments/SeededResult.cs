@@ -89,7 +89,7 @@ public enum PairedVerdict
 /// <param name="Verdict">Confirmed / contradicted / not separable.</param>
 public sealed record PairedDifference(string A, string B, double Mean, double Std, double[] FoldDifferences, double StandardError, PairedVerdict Verdict)
 {
-    /// <summary>Compares A with B. A run of B is paired with A's run of the same seed, or with B's only run (a deterministic baseline).</summary>
+    /// <summary>Compares A with B: runs of the same seed are paired; a result with one run (a deterministic baseline, a seed ensemble) is paired with every run of the other.</summary>
     public static PairedDifference Of(SeededResult a, SeededResult b)
     {
         var folds = a.Runs[0].Folds.Count;
@@ -97,10 +97,13 @@ public sealed record PairedDifference(string A, string B, double Mean, double St
         for (var k = 0; k < folds; k++)
             if (!a.Runs[0].Folds[k].TestSpeakers.SequenceEqual(b.Runs[0].Folds[k].TestSpeakers))
                 throw new ArgumentException($"Fold {k + 1} holds out different speakers in {a.Name} and {b.Name}.");
+        var seeds = Math.Max(a.Runs.Count, b.Runs.Count);
+        if ((a.Runs.Count != 1 && a.Runs.Count != seeds) || (b.Runs.Count != 1 && b.Runs.Count != seeds))
+            throw new ArgumentException("Each result must have one run (a deterministic baseline) or as many as the other.");
+        CrossValidationResult A(int s) => a.Runs.Count == 1 ? a.Runs[0] : a.Runs[s];
         CrossValidationResult B(int s) => b.Runs.Count == 1 ? b.Runs[0] : b.Runs[s];
-        if (b.Runs.Count != 1 && b.Runs.Count != a.Runs.Count) throw new ArgumentException("B must have one run or as many as A.");
-        var runs = Enumerable.Range(0, a.Runs.Count).SelectMany(s => Enumerable.Range(0, folds).Select(k => a.Runs[s].Folds[k].Accuracy - B(s).Folds[k].Accuracy)).ToArray();
-        var perFold = Enumerable.Range(0, folds).Select(k => Enumerable.Range(0, a.Runs.Count).Average(s => a.Runs[s].Folds[k].Accuracy - B(s).Folds[k].Accuracy)).ToArray();
+        var runs = Enumerable.Range(0, seeds).SelectMany(s => Enumerable.Range(0, folds).Select(k => A(s).Folds[k].Accuracy - B(s).Folds[k].Accuracy)).ToArray();
+        var perFold = Enumerable.Range(0, folds).Select(k => Enumerable.Range(0, seeds).Average(s => A(s).Folds[k].Accuracy - B(s).Folds[k].Accuracy)).ToArray();
         var mean = perFold.Average();
         var se = folds < 2 ? double.PositiveInfinity : SeededResult.Std(perFold) / Math.Sqrt(folds);
         var t = TCritical(folds - 1);

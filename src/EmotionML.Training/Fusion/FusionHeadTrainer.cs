@@ -126,11 +126,14 @@ public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransforme
     internal static Tensor FrameSubset(Tensor mask, int keep)
     {
         using var scope = NewDisposeScope();
+        // Explicit Scalars kept alive around the calls (see AttentionPooling.Normalise).
         using var two = 2.0.ToScalar();
+        using var half = 0.5.ToScalar();
+        using var k = ((long)keep).ToScalar();
         // Real frames draw a key in [0,1), padding gets 2: the keep smallest keys of a row are real frames.
-        var key = where(mask.gt(0.5), rand(mask.shape, device: mask.device), full(mask.shape, two, device: mask.device));
+        var key = where(mask.gt(half), rand(mask.shape, device: mask.device), full(mask.shape, two, device: mask.device));
         var rank = key.argsort(1).argsort(1);
-        return (mask * rank.lt(keep).to_type(mask.dtype)).MoveToOuterDisposeScope();
+        return (mask * rank.lt(k).to_type(mask.dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A short name of a head configuration, e.g. "face transformer × audio self, FBP".</summary>
