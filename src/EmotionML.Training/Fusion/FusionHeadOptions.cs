@@ -64,9 +64,10 @@ public sealed record FusionHeadOptions
     /// <summary>
     /// Whether the trainer standardises each face and audio feature dimension by its mean and standard deviation over the
     /// real items (frames, positions) of the training rows. The statistics are part of the head (and of its ONNX graph),
-    /// so a saved head applies them at prediction time. Default true.
+    /// so a saved head applies them at prediction time. Default false (the setting the documented results were
+    /// measured with; see docs/results.md for what is known about it).
     /// </summary>
-    public bool Standardize { get; set; } = true;
+    public bool Standardize { get; set; }
 
     /// <summary>
     /// Frames per clip seen in a training step: each step keeps a random subset of this many real frames of every clip

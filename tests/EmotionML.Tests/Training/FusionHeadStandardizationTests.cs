@@ -132,7 +132,7 @@ public sealed class FusionHeadStandardizationTests : TorchTestBase
         var test = ml.Data.LoadFromEnumerable(OffsetRows(10, 2));
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
         {
-            Head = new FusionHeadOptions { FbpOutputDim = 8, FbpFactor = 2, TransformerDim = 4 },
+            Head = new FusionHeadOptions { FbpOutputDim = 8, FbpFactor = 2, TransformerDim = 4, Standardize = true },
             Training = new TrainerOptions { MaxEpochs = 30, BatchSize = 8, LearningRate = 3e-3, GroupColumnName = "Speaker", ValidationFraction = 0.25, EarlyStoppingPatience = 10, Seed = 3 },
         }));
         var model = pipeline.Fit(train);
