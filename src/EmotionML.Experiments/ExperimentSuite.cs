@@ -139,7 +139,9 @@ internal static class ExperimentSuite
         }
         var speakers = set.Clips.Select(c => c.Speaker).Distinct().Count();
         var trainingSpeakers = speakers - (int)Math.Ceiling(speakers / (double)o.Folds);
-        double Fraction(int validationSpeakers) => validationSpeakers <= 0 ? 0 : validationSpeakers / (double)Math.Max(1, trainingSpeakers);
+        // Too few training speakers to hold some out: a fifth of the rows (the trainer then splits clips, stratified by label).
+        double Fraction(int validationSpeakers) => validationSpeakers <= 0 ? 0
+            : validationSpeakers >= trainingSpeakers ? 0.2 : validationSpeakers / (double)trainingSpeakers;
         var rows = new List<ExperimentRow>();
         var seeds = Enumerable.Range(o.FirstSeed, o.Seeds).ToArray();
         SeededResult Cv(string section, string name, string variant, FusionHeadOptions head, string key = "", TrainerOptions? training = null, int? validationSpeakers = null)
