@@ -8,7 +8,11 @@ namespace EmotionML.Experiments;
 /// <param name="Accuracy">Micro accuracy on the fold.</param>
 /// <param name="MacroF1">Macro-averaged F1 on the fold.</param>
 /// <param name="Rows">Clips in the fold.</param>
-public sealed record FoldResult(string[] TestSpeakers, double Accuracy, double MacroF1, int Rows);
+public sealed record FoldResult(string[] TestSpeakers, double Accuracy, double MacroF1, int Rows)
+{
+    /// <summary>Accuracy on the held-out speakers of the training folds (early stopping's validation split) at the kept epoch; NaN when there was none.</summary>
+    public double ValidationAccuracy { get; init; } = double.NaN;
+}
 
 /// <summary>A speaker-independent cross-validation: per-fold metrics, their mean and spread, and the pooled confusion matrix.</summary>
 public sealed class CrossValidationResult

@@ -99,13 +99,37 @@ public static class FusionExperiment
     /// its own copy of the pipeline; every clip is computed on its own, so the values do not depend on it. A clip that
     /// fails with a typed error is added to <see cref="FusionFeatureSet.Failures"/> and the others carry on.
     /// </summary>
-    public static void AddFaceFeatures(MLContext ml, FusionFeatureSet set, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress = null, int parallel = 1)
+    public static void AddFaceFeatures(MLContext ml, FusionFeatureSet set, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress = null, int parallel = 1, int chunk = 0)
     {
-        string Key(FaceVariant v) => $"v2|frames={set.Frames}|{v.Name}:{System.Text.Json.JsonSerializer.Serialize(v.Options)}";
+        string Key(FaceVariant v) => $"v2|frames={set.Frames}|{v.Name}:{System.Text.Json.JsonSerializer.Serialize(v.Options)}{ModelFileKey(v.Options)}";
         var maskKey = $"v2|frames={set.Frames}|mask+found";
         var cached = variants.ToDictionary(v => v.Name, v => FeatureArrayCache.TryGet("face", set.Clips, Key(v)));
         var masks = FeatureArrayCache.TryGet("face", set.Clips, maskKey);
         var missing = variants.Where(v => cached[v.Name] == null).ToList();
+        if (missing.Count > 0 && chunk > 0 && set.Clips.Count > chunk)
+        {
+            // Resumable: each part of `chunk` clips is computed and cached on its own, then the whole set is assembled.
+            var parts = new List<FusionFeatureSet>();
+            for (var start = 0; start < set.Clips.Count; start += chunk)
+            {
+                var clips = set.Clips.Skip(start).Take(chunk).ToList();
+                var part = new FusionFeatureSet { Clips = clips, Frames = set.Frames, FrameMask = new float[clips.Count][] };
+                var offset = start;
+                AddFaceFeatures(ml, part, missing, progress == null ? null : new Progress<int>(i => progress.Report(offset + i)), parallel);
+                parts.Add(part);
+            }
+            if (parts.All(p => p.Failures.Count == 0))
+            {
+                masks = parts.SelectMany(p => p.FrameMask.Select((m, i) => m.Append(p.FramesWithFace[i]).ToArray())).ToArray();
+                FeatureArrayCache.Put("face", set.Clips, maskKey, masks);
+                foreach (var v in missing)
+                {
+                    cached[v.Name] = parts.SelectMany(p => p.Face[v.Name].Values).ToArray();
+                    FeatureArrayCache.Put("face", set.Clips, Key(v), cached[v.Name]!);
+                }
+                missing.Clear();
+            }
+        }
         if (missing.Count > 0 || masks == null)
         {
             var failures = new List<ClipFailure>();
@@ -128,6 +152,13 @@ public static class FusionExperiment
         set.FaceFoundRate = masks.Sum(b => b[set.Frames]) / Math.Max(1, set.FrameMask.Sum(m => m.Sum()));
         set.FramesWithFace = masks.Select(b => (int)b[set.Frames]).ToArray();
         foreach (var v in variants) set.Face[v.Name] = (cached[v.Name]!, v.Options.FeatureDimension);
+    }
+
+    /// <summary>The sha256 of a backbone file given by path (a fine-tuned backbone), so its features are cached apart; "" for the shipped files.</summary>
+    private static string ModelFileKey(FaceFeatureOptions o)
+    {
+        static string Hash(string? path) => path == null ? "" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+        return o.ModelPath == null && o.SecondModelPath == null ? "" : $"|model={Hash(o.ModelPath)}|second={Hash(o.SecondModelPath)}";
     }
 
     private static float[][] ComputeFaceParallel(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress,
@@ -249,22 +280,108 @@ public static class FusionExperiment
         {
             var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
+            var validationAccuracy = double.NaN;
             var trainer = ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
             {
                 Head = head with { },
                 Training = AudioCnnExperiment.CopyTraining(training, "Speaker"),
+                Trained = r =>
+                {
+                    // Accuracy on the held-out training speakers at the kept epoch: the only number settings are chosen by.
+                    validationAccuracy = r.Report.Epochs.FirstOrDefault(e => e.Epoch == r.Report.BestEpoch)?.ValidationAccuracy ?? double.NaN;
+                    r.Module.Dispose();
+                },
             });
             // No retry on native errors: a libtorch fault is a fault, and it stops the run with its own message.
             var model = trainer.Fit(toKey.Transform(View(ml, set, faceVariant, train)));
             foldHeads?.Invoke(testSpeakers, model);
             var scored = model.Transform(toKey.Transform(View(ml, set, faceVariant, test)));
             var (acc, f1) = AudioCnnExperiment.Accumulate(ml, scored, confusion, scores, test.Select(i => clips[i].Path).ToArray());
-            foldResults.Add(new FoldResult(testSpeakers, acc, f1, test.Length));
+            foldResults.Add(new FoldResult(testSpeakers, acc, f1, test.Length) { ValidationAccuracy = validationAccuracy });
             log?.Report($"  {name}: fold {foldResults.Count}/{folds} (speaker {string.Join(" ", testSpeakers)}) accuracy {acc:P1}");
         }
         var result = new CrossValidationResult(name, classes, foldResults, confusion);
         result.Scores.AddRange(scores);
         return result;
+    }
+
+    /// <summary>
+    /// The linear-probe baseline of a head configuration: per clip the mean of the face features over real frames and/or
+    /// the mean of the audio features over real positions, standardised (ML.NET's NormalizeMeanVariance, fitted on the
+    /// training folds) and classified by ML.NET's L-BFGS maximum-entropy trainer, per speaker-independent fold. A head that
+    /// scores below it is losing what a linear model finds in its own inputs. Each fold's validation accuracy is the probe
+    /// fitted without the held-out training speakers the head's early stopping uses (same seed, same speakers), scored on them.
+    /// </summary>
+    public static CrossValidationResult Probe(MLContext ml, FusionFeatureSet set, string? faceVariant, bool audio, int folds, string name,
+        double validationFraction = 0, int seed = 0, float l2 = 1f, IProgress<string>? log = null)
+    {
+        var clips = set.Clips;
+        if (set.Failures.Any(f => clips.Contains(f.Clip)))
+            throw new InvalidOperationException("The feature set still holds clips that failed; run on set.WithoutFailures().");
+        if (faceVariant == null && !audio) throw new ArgumentException("A probe needs the face, the audio or both.");
+        var pooled = clips.Select((_, i) =>
+        {
+            var parts = new List<float>();
+            if (faceVariant != null) { var (v, d) = set.Face[faceVariant]; parts.AddRange(MaskedMean(v[i], set.FrameMask[i], d)); }
+            if (audio) parts.AddRange(MaskedMean(set.Audio![i], set.AudioMask![i], set.AudioShape.Dim));
+            return parts.ToArray();
+        }).ToArray();
+        var dim = pooled[0].Length;
+        IDataView View(IEnumerable<int> rows) => InMemoryColumns.Add(
+            ml.Data.LoadFromEnumerable(rows.Select(i => new ClipRow { VideoPath = clips[i].Path, Label = clips[i].Label, Speaker = clips[i].Speaker, Row = i }).ToList()),
+            "Row", new InMemoryColumns.Column("Features", pooled, [dim]));
+        var classes = clips.Select(c => c.Label).Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(View(Enumerable.Range(0, clips.Count)));
+        var probe = ml.Transforms.NormalizeMeanVariance("Features")
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", "Features", l2Regularization: l2));
+        var confusion = new long[classes.Length, classes.Length];
+        var foldResults = new List<FoldResult>();
+        var scores = new List<(string, int, float[])>();
+        foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, folds))
+        {
+            var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
+            var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
+            var validationAccuracy = double.NaN;
+            var held = HeldOutSpeakers(train.Select(i => clips[i].Speaker), validationFraction, seed);
+            if (held.Count > 0)
+            {
+                var fit = probe.Fit(toKey.Transform(View(train.Where(i => !held.Contains(clips[i].Speaker)))));
+                validationAccuracy = ml.MulticlassClassification.Evaluate(fit.Transform(toKey.Transform(View(train.Where(i => held.Contains(clips[i].Speaker)))))).MicroAccuracy;
+            }
+            var model = probe.Fit(toKey.Transform(View(train)));
+            var (acc, f1) = AudioCnnExperiment.Accumulate(ml, model.Transform(toKey.Transform(View(test))), confusion, scores, test.Select(i => clips[i].Path).ToArray());
+            foldResults.Add(new FoldResult(testSpeakers, acc, f1, test.Length) { ValidationAccuracy = validationAccuracy });
+            log?.Report($"  {name}: fold {foldResults.Count}/{folds} (speaker {string.Join(" ", testSpeakers)}) accuracy {acc:P1}");
+        }
+        var result = new CrossValidationResult(name, classes, foldResults, confusion);
+        result.Scores.AddRange(scores);
+        return result;
+    }
+
+    /// <summary>The speakers a trainer's validation split holds out of these training speakers (the same rule and seed as the TorchSharp trainers').</summary>
+    internal static HashSet<string> HeldOutSpeakers(IEnumerable<string> speakers, double fraction, int seed)
+    {
+        if (fraction <= 0) return [];
+        var distinct = speakers.Distinct().OrderBy(g => g, StringComparer.Ordinal).ToArray();
+        if (distinct.Length < 2) return [];
+        var rng = new Random(seed);
+        var shuffled = distinct.OrderBy(_ => rng.Next()).ToArray();
+        var count = Math.Clamp((int)Math.Round(shuffled.Length * fraction), 1, shuffled.Length - 1);
+        return shuffled.Take(count).ToHashSet();
+    }
+
+    private static float[] MaskedMean(float[] values, float[] mask, int d)
+    {
+        var mean = new float[d];
+        var n = 0;
+        for (var i = 0; i < mask.Length; i++)
+        {
+            if (mask[i] <= 0.5f) continue;
+            n++;
+            for (var j = 0; j < d; j++) mean[j] += values[i * d + j];
+        }
+        for (var j = 0; j < d; j++) mean[j] /= Math.Max(1, n);
+        return mean;
     }
 
     /// <summary>Score-level ensemble of CV results (same clips): mean of the members' scores, optionally re-weighted per class.</summary>

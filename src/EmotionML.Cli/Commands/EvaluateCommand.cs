@@ -11,28 +11,41 @@ internal static class EvaluateCommand
 {
     public static Command Create(Func<CliContext> context)
     {
+        var defaults = new ExperimentSuiteOptions();
         var dataset = new Option<string>("--dataset") { Description = "Shared audio-visual dataset (default javanese-av).", DefaultValueFactory = _ => "javanese-av" };
         var manifest = new Option<FileInfo?>("--manifest") { Description = "Evaluate on a manifest CSV (path,label,speaker) instead of a shared dataset.", HelpName = "m.csv" };
         var folds = new Option<int>("--folds") { Description = "Speaker-independent folds (default: one per speaker, up to 7).", DefaultValueFactory = _ => 0 };
-        var frames = new Option<int>("--frames") { Description = "Frames per clip. Default 8.", DefaultValueFactory = _ => 8 };
-        var backbone = EnumOption.Create<FaceBackboneKind>("--backbone", "Face backbone of the main features", FaceBackboneKind.FerDenseNet121);
-        var faceAttention = EnumOption.Create<AttentionKind>("--face-attention", "Attention over frames", AttentionKind.Transformer);
-        var audioAttention = EnumOption.Create<AttentionKind>("--audio-attention", "Attention over audio positions", AttentionKind.Transformer);
-        var fusion = EnumOption.Create<FusionKind>("--fusion", "Cross-modal fusion", FusionKind.Fbp);
-        var modalities = EnumOption.Create<Modalities>("--modalities", "Modalities", Modalities.Both);
+        var seeds = new Option<int>("--seeds") { Description = $"Seeds per head configuration; every row is seeds × folds runs (mean ± std over all). Default {defaults.Seeds}.", DefaultValueFactory = _ => defaults.Seeds };
+        var frames = new Option<int>("--frames") { Description = $"Frames per clip. Default {defaults.Frames}.", DefaultValueFactory = _ => defaults.Frames };
+        var backbone = EnumOption.Create<FaceBackboneKind>("--backbone", "Face backbone of the main features", defaults.Backbone);
+        var backboneOnnx = new Option<FileInfo?>("--backbone-onnx") { Description = "ONNX file of --backbone to use instead of the shipped one (e.g. a FER2013 fine-tuned backbone); its features are cached apart.", HelpName = "backbone.onnx" };
+        var enhancement = EnumOption.Create<FeatureEnhancement>("--enhancement", "Feature enhancement of the main features", defaults.Enhancement);
+        var enhancementBackbone = EnumOption.Create<FaceBackboneKind>("--enhancement-backbone", "With --experiments: backbone of the enhancement variants", defaults.EnhancementBackbone);
+        var faceAttention = EnumOption.Create<AttentionKind>("--face-attention", "Attention over frames", defaults.Head.FaceAttention);
+        var audioAttention = EnumOption.Create<AttentionKind>("--audio-attention", "Attention over audio positions", defaults.Head.AudioAttention);
+        var fusion = EnumOption.Create<FusionKind>("--fusion", "Cross-modal fusion", defaults.Head.Fusion);
+        var modalities = EnumOption.Create<Modalities>("--modalities", "Modalities", defaults.Head.Modalities);
         var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = $"Trained audio CNN (ONNX). Default {AudioCnnModel.DefaultPath}; trained on RAVDESS first if missing.", HelpName = "cnn.onnx" };
-        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs of the head (early stopping on held-out training speakers, patience 6). Default 40.", DefaultValueFactory = _ => 40 };
-        var experiments = new Option<bool>("--experiments") { Description = "Run the whole experiment table: modalities, the 3×3 attention grid, the enhancement variants and ensembles." };
+        var epochs = new Option<int>("--epochs") { Description = $"Maximum epochs of the head (early stopping on held-out training speakers, patience {defaults.Training.EarlyStoppingPatience}). Default {defaults.Training.MaxEpochs}.", DefaultValueFactory = _ => defaults.Training.MaxEpochs };
+        var validationSpeakers = new Option<int>("--validation-speakers") { Description = $"Training speakers held out per fold for early stopping. Default {defaults.ValidationSpeakers}.", DefaultValueFactory = _ => defaults.ValidationSpeakers };
+        var standardize = new Option<bool>("--standardize") { Description = "Standardise the head's inputs by their mean/std over the training rows (stored in the head). Default off." };
+        var trainingFrames = new Option<int>("--training-frames") { Description = $"Random real frames per clip in each training step (0 = all; prediction uses all). Default {defaults.Head.TrainingFrames}.", DefaultValueFactory = _ => defaults.Head.TrainingFrames };
+        var learningRate = new Option<double>("--lr") { Description = $"Head learning rate. Default {defaults.Training.LearningRate}.", DefaultValueFactory = _ => defaults.Training.LearningRate };
+        var dropout = new Option<double>("--dropout") { Description = $"Dropout before the classifier and the attention scores. Default {defaults.Head.ClassifierDropout}.", DefaultValueFactory = _ => defaults.Head.ClassifierDropout };
+        var experiments = new Option<bool>("--experiments") { Description = "Run the experiment table: the main configuration, the head's fixes one by one, modalities with linear probes, the 3×3 attention grid, the enhancement variants, ensembles and the paper's claims as paired differences." };
+        var sections = new Option<string?>("--sections") { Description = "With --experiments: comma-separated sections to run (main, ablation, modalities, grid, enhancement, ensemble, backbones). Default all but backbones.", HelpName = "list" };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the result table (with this command) as markdown here.", HelpName = "out.md" };
-        var json = new Option<FileInfo?>("--json") { Description = "With --experiments: also write the table as JSON here (read by notebooks/).", HelpName = "out.json" };
-        var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
-        var noArMean = new Option<bool>("--no-ar-mean") { Description = "With --experiments: leave out F-AR-Mean (its second backbone's 18 copies per frame dominate extraction time on CPU)." };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the table as JSON here (read by notebooks/).", HelpName = "out.json" };
+        var seed = new Option<int>("--seed") { Description = "First seed. Default 0.", DefaultValueFactory = _ => 0 };
+        var noArMean = new Option<bool>("--no-ar-mean") { Description = "With --experiments: leave out F-AR-Mean." };
+        var noMeanStd2 = new Option<bool>("--no-fmeanstd2") { Description = "With --experiments: leave out F-MeanStd-2 (its own 18 copies per frame: the costliest variant on CPU)." };
         var speakerAdaptation = new Option<bool>("--speaker-adaptation") { Description = "Run the speaker-adaptation protocol instead (its own protocol: each speaker normalised by its own unlabelled clips; leave-one-speaker-out × 3 seeds, beside the plain speaker-independent rows)." };
         var calibrationClips = new Option<int>("--calibration-clips") { Description = "With --speaker-adaptation: unlabelled calibration clips of the held-out speaker. Default 6.", DefaultValueFactory = _ => 6 };
         var probeOnly = new Option<bool>("--probe-only") { Description = "With --speaker-adaptation: only the linear-probe rows (no fusion head)." };
-        var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and scored with ML.NET's evaluator. Prints accuracy, macro-F1 and the confusion matrix.")
+        var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and seed and scored with ML.NET's evaluator, beside a linear probe on the same features. Prints accuracy, macro-F1 and the confusion matrix.")
         {
-            dataset, manifest, folds, frames, backbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs, experiments, markdown, json, seed, noArMean, speakerAdaptation, calibrationClips, probeOnly,
+            dataset, manifest, folds, seeds, frames, backbone, backboneOnnx, enhancement, enhancementBackbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs,
+            validationSpeakers, standardize, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly,
         };
         command.SetAction(parse =>
         {
@@ -42,53 +55,72 @@ internal static class EvaluateCommand
             var k = parse.GetValue(folds) is > 0 and var f ? f : Math.Min(7, speakers);
             var ml = ctx.CreateMLContext(parse.GetValue(seed));
             var log = new SyncProgress<string>(ctx.Error.WriteLine);
+            var all = parse.GetValue(experiments);
             var o = new ExperimentSuiteOptions
             {
                 Folds = k,
+                Seeds = Math.Max(1, parse.GetValue(seeds)),
+                FirstSeed = parse.GetValue(seed),
                 Frames = parse.GetValue(frames),
                 Backbone = parse.GetValue(backbone),
-                Sections = parse.GetValue(experiments) ? ExperimentSections.All : ExperimentSections.Modalities,
-                IncludeArMean = !parse.GetValue(noArMean),
+                BackboneOnnx = parse.GetValue(backboneOnnx)?.FullName,
+                Enhancement = parse.GetValue(enhancement),
+                EnhancementBackbone = parse.GetValue(enhancementBackbone),
+                ValidationSpeakers = parse.GetValue(validationSpeakers),
+                Sections = all ? ParseSections(parse.GetValue(sections)) : ExperimentSections.Main,
+            };
+            o.Enhancements = o.Enhancements.Where(e => !(parse.GetValue(noArMean) && e == FeatureEnhancement.FArMean) && !(parse.GetValue(noMeanStd2) && e == FeatureEnhancement.FMeanStd2)).ToArray();
+            var p = parse.GetValue(dropout);
+            o.Head = o.Head with
+            {
+                FaceAttention = parse.GetValue(faceAttention), AudioAttention = parse.GetValue(audioAttention), Fusion = parse.GetValue(fusion), Modalities = parse.GetValue(modalities),
+                Standardize = parse.GetValue(standardize), TrainingFrames = parse.GetValue(trainingFrames), ClassifierDropout = p, AttentionDropout = p,
             };
             o.Training.MaxEpochs = parse.GetValue(epochs);
-            o.Training.Seed = parse.GetValue(seed);
+            o.Training.LearningRate = parse.GetValue(learningRate);
             o.Training.Threads = ctx.Threads > 0 ? ctx.Threads : 1;
             o.Training.Device = ctx.Device;
-            var mods = parse.GetValue(modalities);
-            if (mods != Modalities.FaceOnly) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
+            if (o.Head.Modalities != Modalities.FaceOnly || all) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
             if (parse.GetValue(speakerAdaptation))
                 return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Backbone, o.Frames, o.Training.MaxEpochs, parse.GetValue(seed), parse.GetValue(calibrationClips), parse.GetValue(probeOnly),
                     o.AudioCnnOnnx, parse.GetValue(markdown));
-            if (!parse.GetValue(experiments))
+            var (rows, features) = ExperimentSuite.Run(ml, clips, o, log, set =>
             {
-                // One configuration.
-                var set = new FusionFeatureSet { Clips = clips, Frames = o.Frames, FrameMask = new float[clips.Count][] };
-                var variant = $"basic-{ExperimentSuite.Short(o.Backbone)}";
-                ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, [new(variant, new FaceFeatureOptions { Backbone = o.Backbone })], new SyncProgress<int>(_ => step(null))));
-                if (o.AudioCnnOnnx != null) FusionExperiment.AddAudioFeatures(ml, set, o.AudioCnnOnnx, o.SpectrogramFrames);
                 set = ClipFailures.Report(ctx, set);
                 if (set.Clips.Select(c => c.Speaker).Distinct().Count() < k)
                     throw new InvalidInputException($"{set.Clips.Count} usable clips of {set.Clips.Select(c => c.Speaker).Distinct().Count()} speakers left: too few for {k} folds.");
-                var head = o.Head with { FaceAttention = parse.GetValue(faceAttention), AudioAttention = parse.GetValue(audioAttention), Fusion = parse.GetValue(fusion), Modalities = mods };
-                var name = FusionHeadTrainer.Describe(head);
-                var r = FusionExperiment.Run(ml, set, variant, head, o.Training, k, name, log);
-                ctx.Output.WriteLine($"{name}: accuracy {r.AccuracyText} %, macro-F1 {100 * r.MeanMacroF1:0.0} ± {100 * r.StdMacroF1:0.0} % ({k}-fold speaker-independent, {set.Clips.Count} clips, face found in {set.FaceFoundRate:P1} of frames)");
-                ctx.Output.WriteLine(r.ConfusionMarkdown());
-                if (parse.GetValue(markdown) is { } md)
-                    File.WriteAllText(md.FullName, ExperimentSuite.Markdown([new ExperimentRow("configuration", r, 0)], ctx.CommandLine, set, o) + "\n" + r.ConfusionMarkdown());
-                return ClipFailures.Finish(ctx, set.Failures.Count, clips.Count);
-            }
-            var (rows, features) = ExperimentSuite.Run(ml, clips, o, log);
+                return set;
+            });
             var table = ExperimentSuite.Markdown(rows, ctx.CommandLine, features, o);
+            var confusion = "";
+            if (rows.FirstOrDefault(r => r.Key == "main") is { } head)
+            {
+                // Each clip counted once: the confusion matrix of the seeds' mean scores (of the one run with one seed).
+                var pooled = rows.FirstOrDefault(r => r.Key == "main-ensemble")?.Result.Runs[0] ?? head.Result.Runs[0];
+                ctx.Output.WriteLine($"{head.Result.Name}: accuracy {head.Result.AccuracyText} %, macro-F1 {100 * head.Result.MeanMacroF1:0.0} ± {100 * head.Result.StdMacroF1:0.0} % over {o.Seeds} seed(s) × {k} folds ({k}-fold speaker-independent, {features.Clips.Count} clips, face found in {features.FaceFoundRate:P1} of frames)");
+                confusion = $"Confusion matrix of {pooled.Name} (pooled over folds):\n\n{pooled.ConfusionMarkdown()}";
+            }
             ctx.Output.WriteLine(table);
-            var best = rows.Where(r => r.Section == "grid").OrderByDescending(r => r.Result.MeanAccuracy).FirstOrDefault();
-            if (best != null) ctx.Output.WriteLine($"Confusion matrix of {best.Result.Name} (pooled over folds; chosen after the fact, for illustration only):\n\n{best.Result.ConfusionMarkdown()}");
+            if (confusion.Length > 0) ctx.Output.WriteLine(confusion);
             if (parse.GetValue(json) is { } jsonFile)
                 File.WriteAllText(jsonFile.FullName, ExperimentSuite.Json(rows, ctx.CommandLine, features));
             if (parse.GetValue(markdown) is { } file)
-                File.WriteAllText(file.FullName, table + (best != null ? $"\nConfusion matrix of {best.Result.Name} (pooled over folds):\n\n{best.Result.ConfusionMarkdown()}" : ""));
+                File.WriteAllText(file.FullName, table + (confusion.Length > 0 ? "\n" + confusion : ""));
             return ClipFailures.Finish(ctx, features.Failures.Count, clips.Count);
         });
         return command;
+    }
+
+    private static ExperimentSections ParseSections(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return ExperimentSections.All & ~ExperimentSections.Backbones;
+        var result = (ExperimentSections)0;
+        foreach (var name in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Enum.TryParse<ExperimentSections>(name, ignoreCase: true, out var s) || s == ExperimentSections.All)
+                throw new InvalidInputException($"--sections {name}: expected main, ablation, modalities, grid, enhancement, ensemble or backbones.");
+            result |= s;
+        }
+        return result;
     }
 }

@@ -114,6 +114,7 @@ public sealed class FactorizedBilinearPooling : CrossModalFusion
         using var sqrtEps = SqrtEpsilon.ToScalar();
         using var normEps = NormEpsilon.ToScalar();
         if (SignedSqrt) z = z.sign() * (z.abs() + sqrtEps).sqrt();
-        return z / z.square().sum(1, keepdim: true).sqrt().clamp_min(normEps);
+        // z·z, not square(): TorchSharp's square() is pow with an implicit temporary Scalar (use-after-free under GC pressure).
+        return z / (z * z).sum(1, keepdim: true).sqrt().clamp_min(normEps);
     }
 }

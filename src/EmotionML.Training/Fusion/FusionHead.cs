@@ -17,6 +17,8 @@ public sealed record FusionHeadOutput(Tensor Logits, Tensor? FaceAttention, Tens
 /// </summary>
 public sealed class FusionHead : nn.Module<Tensor?, Tensor?, Tensor?, Tensor?, FusionHeadOutput>
 {
+    private readonly FeatureStandardizer? faceNorm;
+    private readonly FeatureStandardizer? audioNorm;
     private readonly AttentionPooling? face;
     private readonly AttentionPooling? audio;
     private readonly CrossModalFusion? fusion;
@@ -38,6 +40,8 @@ public sealed class FusionHead : nn.Module<Tensor?, Tensor?, Tensor?, Tensor?, F
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options with { };
+        if (options.UsesFace) faceNorm = new FeatureStandardizer(options.FaceDim);
+        if (options.UsesAudio) audioNorm = new FeatureStandardizer(options.AudioDim);
         if (options.UsesFace) face = AttentionPooling.Create(options.FaceAttention, options.FaceDim, options.AttentionDropout, options.TransformerDim);
         if (options.UsesAudio) audio = AttentionPooling.Create(options.AudioAttention, options.AudioDim, options.AttentionDropout, options.TransformerDim);
         int features;
@@ -59,6 +63,12 @@ public sealed class FusionHead : nn.Module<Tensor?, Tensor?, Tensor?, Tensor?, F
 
     /// <summary>A copy of the options the head was built from.</summary>
     public FusionHeadOptions Options { get; }
+
+    /// <summary>Standardisation of the face features (identity unless fitted; see <see cref="FusionHeadOptions.Standardize"/>), or null for an audio-only head.</summary>
+    public FeatureStandardizer? FaceStandardizer => faceNorm;
+
+    /// <summary>Standardisation of the audio features, or null for a face-only head.</summary>
+    public FeatureStandardizer? AudioStandardizer => audioNorm;
 
     /// <summary>Face attention, or null for an audio-only head.</summary>
     public AttentionPooling? FaceAttention => face;
@@ -82,12 +92,12 @@ public sealed class FusionHead : nn.Module<Tensor?, Tensor?, Tensor?, Tensor?, F
         if (face is not null)
         {
             if (faceFeatures is null || faceMask is null) throw new ArgumentException("This head uses the face: give face features and mask.");
-            (fv, fw) = face.forward(faceFeatures, faceMask);
+            (fv, fw) = face.forward(faceNorm!.forward(faceFeatures), faceMask);
         }
         if (audio is not null)
         {
             if (audioFeatures is null || audioMask is null) throw new ArgumentException("This head uses audio: give audio features and mask.");
-            (av, aw) = audio.forward(audioFeatures, audioMask);
+            (av, aw) = audio.forward(audioNorm!.forward(audioFeatures), audioMask);
         }
         var fused = fusion is not null ? fusion.forward(av!, fv!) : (fv ?? av)!;
         return new FusionHeadOutput(classifier.forward(dropout.forward(fused)), fw, aw);

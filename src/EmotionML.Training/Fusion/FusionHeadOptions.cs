@@ -61,6 +61,21 @@ public sealed record FusionHeadOptions
     /// <summary>Dropout before the classifier. Default 0.5.</summary>
     public double ClassifierDropout { get; set; } = 0.5;
 
+    /// <summary>
+    /// Whether the trainer standardises each face and audio feature dimension by its mean and standard deviation over the
+    /// real items (frames, positions) of the training rows. The statistics are part of the head (and of its ONNX graph),
+    /// so a saved head applies them at prediction time. Default false (the setting the documented results were
+    /// measured with; see docs/results.md for what is known about it).
+    /// </summary>
+    public bool Standardize { get; set; }
+
+    /// <summary>
+    /// Frames per clip seen in a training step: each step keeps a random subset of this many real frames of every clip
+    /// (all of them when a clip has fewer), as Frame Attention Networks train; prediction always uses every frame.
+    /// 0 (default) trains on every frame.
+    /// </summary>
+    public int TrainingFrames { get; set; }
+
     /// <summary>K, the number of classes. Not settable: the trainer takes it from the label's key values; see <see cref="FaceDim"/>. Default 7.</summary>
     public int Classes { get; internal set; } = 7;
 
@@ -74,6 +89,7 @@ public sealed record FusionHeadOptions
         Positive(TransformerDim, nameof(TransformerDim));
         Positive(FbpOutputDim, nameof(FbpOutputDim));
         Positive(FbpFactor, nameof(FbpFactor));
+        if (TrainingFrames < 0) throw new ArgumentException($"FusionHeadOptions.TrainingFrames must be 0 (all frames) or positive, not {TrainingFrames}.");
         if (Classes < 2) throw new ArgumentException($"FusionHeadOptions.Classes must be at least 2, not {Classes}.");
         Probability(AttentionDropout, nameof(AttentionDropout));
         Probability(FbpDropout, nameof(FbpDropout));

@@ -1,6 +1,7 @@
 using EmotionML.Core;
 using EmotionML.Fusion;
 using EmotionML.Training.Onnx;
+using TorchSharp;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -83,10 +84,22 @@ public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransforme
 
         manual_seed(o.Training.Seed);
         var module = new FusionHead(head);
+        if (head.Standardize)
+        {
+            // Statistics of the rows the head trains on (the validation speakers' rows are held out of them too).
+            var (fitRows, _) = table.Split(o.Training.ValidationFraction, o.Training.Seed);
+            if (head.UsesFace) module.FaceStandardizer!.Fit(table.Vectors[c.FaceFeaturesColumnName], table.Vectors[c.FaceMaskColumnName], fitRows);
+            if (head.UsesAudio) module.AudioStandardizer!.Fit(table.Vectors[c.AudioFeaturesColumnName], table.Vectors[c.AudioMaskColumnName], fitRows);
+        }
         Tensor? Take(string name, int[] rows, long[] shape, Device d) => name.Length == 0 ? null : TrainingLoop.Stack(table.Vectors[name], rows, shape, d);
+        Tensor? FaceMask(int[] rows, Device d)
+        {
+            var mask = Take(c.FaceMaskColumnName, rows, [faceFrames], d)!;
+            return module.training && head.TrainingFrames > 0 && head.TrainingFrames < faceFrames ? FrameSubset(mask, head.TrainingFrames) : mask;
+        }
         var report = TrainingLoop.Run(module, (rows, d) => module.forward(
             head.UsesFace ? Take(c.FaceFeaturesColumnName, rows, [faceFrames, faceDim], d) : null,
-            head.UsesFace ? Take(c.FaceMaskColumnName, rows, [faceFrames], d) : null,
+            head.UsesFace ? FaceMask(rows, d) : null,
             head.UsesAudio ? Take(c.AudioFeaturesColumnName, rows, [audioPositions, audioDim], d) : null,
             head.UsesAudio ? Take(c.AudioMaskColumnName, rows, [audioPositions], d) : null).Logits,
             table, o.Training, "fusion head");
@@ -104,6 +117,23 @@ public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransforme
         if (o.Trained is { } trained) trained(new FusionHeadTrainingResult(report, module));
         else module.Dispose();
         return transformer;
+    }
+
+    /// <summary>
+    /// The mask [B,N] restricted to a random subset of <paramref name="keep"/> real frames per row (all real frames of a row
+    /// that has fewer). Draws from TorchSharp's generator, so checkpoints (which save it) resume it exactly.
+    /// </summary>
+    internal static Tensor FrameSubset(Tensor mask, int keep)
+    {
+        using var scope = NewDisposeScope();
+        // Explicit Scalars kept alive around the calls (see AttentionPooling.Normalise).
+        using var two = 2.0.ToScalar();
+        using var half = 0.5.ToScalar();
+        using var k = ((long)keep).ToScalar();
+        // Real frames draw a key in [0,1), padding gets 2: the keep smallest keys of a row are real frames.
+        var key = where(mask.gt(half), rand(mask.shape, device: mask.device), full(mask.shape, two, device: mask.device));
+        var rank = key.argsort(1).argsort(1);
+        return (mask * rank.lt(k).to_type(mask.dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A short name of a head configuration, e.g. "face transformer × audio self, FBP".</summary>

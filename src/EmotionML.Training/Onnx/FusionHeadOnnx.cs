@@ -43,13 +43,13 @@ public static class FusionHeadOnnx
         {
             var f = g.Input(FaceInput, BatchDim, n, o.FaceDim);
             var m = g.Input(FaceMaskInput, BatchDim, n);
-            (fv, fw) = Attention(g, face, f, m, "face");
+            (fv, fw) = Attention(g, face, Standardize(g, head.FaceStandardizer!, f, "face"), m, "face");
         }
         if (head.AudioAttention is { } audio)
         {
             var f = g.Input(AudioInput, BatchDim, na, o.AudioDim);
             var m = g.Input(AudioMaskInput, BatchDim, na);
-            (av, aw) = Attention(g, audio, f, m, "audio");
+            (av, aw) = Attention(g, audio, Standardize(g, head.AudioStandardizer!, f, "audio"), m, "audio");
         }
 
         string fused = head.Fusion switch
@@ -64,6 +64,14 @@ public static class FusionHeadOnnx
         if (fw is not null) g.Output(FaceAttentionOutput, fw, BatchDim, n);
         if (aw is not null) g.Output(AudioAttentionOutput, aw, BatchDim, na);
         return g.ToBytes();
+    }
+
+    /// <summary>Appends <c>(x − mean) · scale</c> of a <see cref="FeatureStandardizer"/> on features [B,N,d].</summary>
+    public static string Standardize(OnnxGraphBuilder g, FeatureStandardizer s, string features, string prefix)
+    {
+        var mean = g.Initializer(prefix + "_standardize_mean", Floats(s.Mean), s.Dim);
+        var scale = g.Initializer(prefix + "_standardize_scale", Floats(s.Scale), s.Dim);
+        return g.Mul(g.Sub(features, mean), scale);
     }
 
     /// <summary>Appends the graph of one attention module: features [B,N,d], mask [B,N] → (pooled, normalised weights).</summary>

@@ -23,7 +23,7 @@ internal static class TrainingLoop
         var (train, validation) = table.Split(o.ValidationFraction, o.Seed);
         if (train.Length == 0) throw new InvalidInputException($"{what}: no training rows left after the validation split.");
         using var weights = tensor(table.ClassWeights(o.ClassWeighting, train)).to(device);
-        var parameters = model.parameters().ToList();
+        var parameters = model.parameters().Where(p => p.requires_grad).ToList(); // fixed ones (a standardisation) are not trained
         optim.Optimizer optimizer = o.Optimizer switch
         {
             OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay),
