@@ -20,7 +20,7 @@ internal static class TrainAudioCommand
         var frames = new Option<int>("--frames") { Description = "Spectrogram frames (10 ms each; centre crop / pad). Default 300.", DefaultValueFactory = _ => 300 };
         var channelsDefault = string.Join("-", recipe.Trainer.Network.Channels);
         var channels = new Option<string>("--channels") { Description = $"Channels of the 5 conv layers, e.g. 32-64-128-96-64 (CPU-sized) or 64-128-256-192-128 (4× the compute). Default {channelsDefault}.", DefaultValueFactory = _ => channelsDefault };
-        var utteranceNorm = new Option<bool>("--utterance-norm") { Description = $"Per-utterance normalisation inside the CNN (per-bin mean, one std, padding frames 0); false = one global standardisation. Default {recipe.Trainer.Network.UtteranceNormalization.ToString().ToLowerInvariant()}.", DefaultValueFactory = _ => recipe.Trainer.Network.UtteranceNormalization };
+        var normalization = new Option<EmotionML.Training.AudioCnn.AudioNormalization>("--normalization") { Description = $"Input normalisation inside the CNN: Global (one mean/std from the training set), Utterance (per utterance: mean and std over its real frames), UtteranceBins (per-bin means too). Default {recipe.Trainer.Network.Normalization}.", DefaultValueFactory = _ => recipe.Trainer.Network.Normalization };
         var crop = new Option<int>("--crop") { Description = $"Random time crop of this many frames in training (0 = none; the whole spectrogram at test time). Default {aug.CropFrames}.", DefaultValueFactory = _ => aug.CropFrames };
         var timeMasks = new Option<int>("--time-masks") { Description = $"SpecAugment time masks per training item (up to {aug.TimeMaskFrames} frames each). Default {aug.TimeMasks}.", DefaultValueFactory = _ => aug.TimeMasks };
         var freqMasks = new Option<int>("--freq-masks") { Description = $"SpecAugment frequency masks per training item (up to {aug.FrequencyMaskBins} bins each). Default {aug.FrequencyMasks}.", DefaultValueFactory = _ => aug.FrequencyMasks };
@@ -32,7 +32,7 @@ internal static class TrainAudioCommand
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("train-audio", "Train the AlexNet-style audio CNN on speech spectrograms with TorchSharp (early stopping on held-out speakers) and export it to ONNX; with --folds, first report its speaker-independent accuracy.")
         {
-            dataset, manifest, output, folds, epochs, frames, channels, utteranceNorm, crop, timeMasks, freqMasks, mixup, validation, patience, markdown, seed, cvOnly,
+            dataset, manifest, output, folds, epochs, frames, channels, normalization, crop, timeMasks, freqMasks, mixup, validation, patience, markdown, seed, cvOnly,
         };
         command.SetAction(parse =>
         {
@@ -51,11 +51,13 @@ internal static class TrainAudioCommand
             o.Trainer.Training.Seed = parse.GetValue(seed);
             o.Trainer.Training.Threads = ctx.Threads > 0 ? ctx.Threads : Environment.ProcessorCount;
             o.Trainer.Training.Device = ctx.Device;
-            o.Trainer.Network = o.Trainer.Network with { Channels = Clips.ParseChannels(parse.GetValue(channels)!), UtteranceNormalization = parse.GetValue(utteranceNorm) };
+            o.Trainer.Network = o.Trainer.Network with { Channels = Clips.ParseChannels(parse.GetValue(channels)!), Normalization = parse.GetValue(normalization) };
             var ml = ctx.CreateMLContext(parse.GetValue(seed));
             float[][]? spectrograms = null;
             ctx.WithProgress("spectrograms", clips.Count, step => spectrograms = AudioCnnExperiment.Spectrograms(ml, clips, o.Frames, new SyncProgress<int>(_ => step(null))));
             var log = new SyncProgress<string>(ctx.Error.WriteLine);
+            o.Trainer.Training.Progress = new SyncProgress<TrainingProgress>(p => ctx.Error.WriteLine(
+                $"  epoch {p.Epoch}/{p.MaxEpochs}: train loss {p.TrainLoss:0.000}, validation loss {p.ValidationLoss:0.000}, accuracy {p.ValidationAccuracy:P1}{(p.IsBest ? " (best)" : "")}, {p.Seconds:0} s"));
             if (o.Folds > 0)
             {
                 var reports = new List<TrainingReport>();

@@ -27,13 +27,10 @@ public sealed record AudioCnnOptions
     public int Classes { get; internal set; } = 8;
 
     /// <summary>
-    /// Per-utterance normalisation, the first step of the network (so the exported ONNX graph does it too): the frames
-    /// whose loudest bin is below <see cref="AudioCnnNetwork.PaddingLevel"/> (padding and digital silence: log power
-    /// ln(1e-10) ≈ −23) count as empty; each frequency bin's mean over the utterance's real frames is subtracted, the
-    /// result divided by its standard deviation over all real frames and bins, and empty frames set to 0. When on,
-    /// <see cref="InputMean"/>/<see cref="InputScale"/> stay 0 and 1. Default true.
+    /// How the input is normalised, the first step of the network (so the exported ONNX graph does it too). Default
+    /// <see cref="AudioNormalization.Utterance"/>.
     /// </summary>
-    public bool UtteranceNormalization { get; set; } = true;
+    public AudioNormalization Normalization { get; set; } = AudioNormalization.Utterance;
 
     /// <summary>Input standardisation: the network sees (x − InputMean) · InputScale. Not settable: the trainer sets both from the training spectrograms. Default 0 and 1.</summary>
     public float InputMean { get; internal set; }
@@ -49,6 +46,24 @@ public sealed record AudioCnnOptions
         if (Dropout < 0 || Dropout >= 1 || double.IsNaN(Dropout)) throw new ArgumentException($"AudioCnnOptions.Dropout must be in [0,1), not {Dropout}.");
         if (Classes < 2) throw new ArgumentException($"AudioCnnOptions.Classes must be at least 2, not {Classes}.");
     }
+}
+
+/// <summary>Input normalisation of the audio CNN (<see cref="AudioCnnOptions.Normalization"/>).</summary>
+public enum AudioNormalization
+{
+    /// <summary>One mean and scale for all inputs, fitted on the training spectrograms (<see cref="AudioCnnOptions.InputMean"/>, <see cref="AudioCnnOptions.InputScale"/>).</summary>
+    Global,
+
+    /// <summary>
+    /// Per utterance: the frames whose loudest bin is at or below <see cref="AudioCnnNetwork.PaddingLevel"/> (padding and
+    /// digital silence, log power ln(1e-10) ≈ −23) count as empty; the mean over the real frames and bins is subtracted
+    /// and the result divided by its standard deviation over them (the recording gain is removed, the spectral shape
+    /// kept); empty frames are set to 0.
+    /// </summary>
+    Utterance,
+
+    /// <summary>As <see cref="Utterance"/>, but each frequency bin's own mean over the real frames is subtracted (cepstral mean normalisation: the long-term spectrum is removed too).</summary>
+    UtteranceBins,
 }
 
 /// <summary>One convolution layer's geometry.</summary>
@@ -80,11 +95,11 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// A frame whose largest log-power bin is at or below this level counts as empty for
-    /// <see cref="AudioCnnOptions.UtteranceNormalization"/> (power below 2·10⁻⁹; padding is ln(1e-10) ≈ −23.0).
+    /// the per-utterance <see cref="AudioCnnOptions.Normalization"/> (power below 2·10⁻⁹; padding is ln(1e-10) ≈ −23.0).
     /// </summary>
     public const float PaddingLevel = -20f;
 
-    /// <summary>Added to the variance of <see cref="AudioCnnOptions.UtteranceNormalization"/> before the square root.</summary>
+    /// <summary>Added to the variance of the per-utterance <see cref="AudioCnnOptions.Normalization"/> before the square root.</summary>
     public const float NormalizationEpsilon = 1e-5f;
 
     private readonly ModuleList<Conv2d> convs;
@@ -144,19 +159,19 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
     public Tensor Features(Tensor spectrogram) => Trunk(Prepare(spectrogram));
 
     /// <summary>
-    /// The input as the convolutions see it: the per-utterance normalisation (<see cref="AudioCnnOptions.UtteranceNormalization"/>)
-    /// or the global standardisation (<see cref="AudioCnnOptions.InputMean"/>, <see cref="AudioCnnOptions.InputScale"/>).
+    /// The input as the convolutions see it: normalised as <see cref="AudioCnnOptions.Normalization"/> says.
     /// </summary>
     internal Tensor Prepare(Tensor spectrogram)
     {
         if (spectrogram.dim() != 4 || spectrogram.shape[1] != 1)
             throw new ArgumentException($"The audio CNN expects [B,1,T,F], got [{string.Join(",", spectrogram.shape)}].");
         var x = spectrogram;
-        if (Options.UtteranceNormalization)
+        if (Options.Normalization != AudioNormalization.Global)
         {
             var real = x.amax([3], keepdim: true).gt(PaddingLevel).to_type(x.dtype); // [B,1,T,1]
             var count = real.sum([2], keepdim: true).clamp_min(1);                   // [B,1,1,1]
             var mean = (x * real).sum([2], keepdim: true) / count;                   // [B,1,1,F]
+            if (Options.Normalization == AudioNormalization.Utterance) mean = mean.mean([3], keepdim: true);
             var centred = (x - mean) * real;
             var variance = centred.square().sum([2, 3], keepdim: true) / (count * x.shape[3]);
             return centred / (variance + NormalizationEpsilon).sqrt();

@@ -128,7 +128,7 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
         var table = TrainingTable.Read(input, o.Training.LabelColumnName, o.Training.GroupColumnName, o.SpectrogramColumnName);
         var data = table.Vectors[o.SpectrogramColumnName];
         var network = o.Network with { Classes = table.ClassNames.Length, InputMean = 0, InputScale = 1 };
-        if (!network.UtteranceNormalization)
+        if (network.Normalization == AudioNormalization.Global)
         {
             var (mean, std) = Moments(data);
             network = network with { InputMean = (float)mean, InputScale = (float)(1 / Math.Max(std, 1e-6)) };

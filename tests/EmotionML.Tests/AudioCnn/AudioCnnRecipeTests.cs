@@ -42,20 +42,23 @@ public sealed class AudioCnnRecipeTests : Fusion.TorchTestBase
         return x;
     }
 
-    [Fact]
-    public void UtteranceNormalizationMatchesAnIndependentReference()
+    [Theory]
+    [InlineData(AudioNormalization.Utterance)]
+    [InlineData(AudioNormalization.UtteranceBins)]
+    public void UtteranceNormalizationMatchesAnIndependentReference(AudioNormalization mode)
     {
         using var scope = NewDisposeScope();
         var r = new Random(5);
         var x = Spectrogram(r, Padded, -4f);
-        var cnn = new Cnn(new AudioCnnOptions { Channels = [4, 4, 4, 4, 4] });
+        var cnn = new Cnn(new AudioCnnOptions { Channels = [4, 4, 4, 4, 4], Normalization = mode });
         var prepared = cnn.Prepare(tensor(x, [1, 1, Frames, Bins])).data<float>().ToArray();
 
-        // Reference in doubles: per-bin mean over the real frames, one std over real frames × bins, padding 0.
+        // Reference in doubles: per-bin mean over the real frames (then over the bins too for Utterance), one std over real frames × bins, padding 0.
         const int real = Frames - Padded;
         var mean = new double[Bins];
         for (var t = 0; t < real; t++)
             for (var f = 0; f < Bins; f++) mean[f] += x[t * Bins + f] / (double)real;
+        if (mode == AudioNormalization.Utterance) Array.Fill(mean, mean.Average());
         double variance = 0;
         for (var t = 0; t < real; t++)
             for (var f = 0; f < Bins; f++) variance += Math.Pow(x[t * Bins + f] - mean[f], 2) / (real * Bins);
@@ -72,8 +75,11 @@ public sealed class AudioCnnRecipeTests : Fusion.TorchTestBase
         Assert.True(prepared.Zip(prepared2).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
     }
 
-    [Fact]
-    public void RuntimeStageEqualsTorchEvaluationAfterAugmentedTraining()
+    [Theory]
+    [InlineData(AudioNormalization.Utterance)]
+    [InlineData(AudioNormalization.UtteranceBins)]
+    [InlineData(AudioNormalization.Global)]
+    public void RuntimeStageEqualsTorchEvaluationAfterAugmentedTraining(AudioNormalization mode)
     {
         var ml = new MLContext(seed: 1);
         var r = new Random(3);
@@ -89,7 +95,7 @@ public sealed class AudioCnnRecipeTests : Fusion.TorchTestBase
         AudioCnnTrainingResult? trained = null;
         var options = new AudioCnnTrainerOptions
         {
-            Network = new AudioCnnOptions { Channels = [4, 4, 8, 8, 8] },
+            Network = new AudioCnnOptions { Channels = [4, 4, 8, 8, 8], Normalization = mode },
             Training = new TrainerOptions { MaxEpochs = 2, BatchSize = 4, ValidationFraction = 0.25, GroupColumnName = "Speaker", Seed = 2, Threads = 1 },
             Augmentation = new AudioAugmentationOptions { CropFrames = 80, TimeMasks = 1, FrequencyMasks = 1, TimeMaskFrames = 10, FrequencyMaskBins = 10, MixupAlpha = 0.4 },
             Trained = t => trained = t,
