@@ -15,6 +15,9 @@ internal sealed class AudioCnnExperimentOptions
     /// <summary>Speaker-independent folds. Default 4.</summary>
     public int Folds { get; set; } = 4;
 
+    /// <summary>Run only this fold (1-based; 0 = all), e.g. to run the folds as parallel processes. Default 0.</summary>
+    public int OnlyFold { get; set; }
+
     /// <summary>Spectrogram frames per clip (10 ms each). Default 300.</summary>
     public int Frames { get; set; } = 300;
 
@@ -134,6 +137,7 @@ internal static class AudioCnnExperiment
         foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, options.Folds))
         {
             f++;
+            if (options.OnlyFold > 0 && f != options.OnlyFold) continue;
             var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var fold = Fold(options.Trainer);
@@ -167,7 +171,7 @@ internal static class AudioCnnExperiment
     {
         LabelColumnName = "Label", GroupColumnName = group, MaxEpochs = t.MaxEpochs, BatchSize = t.BatchSize, LearningRate = t.LearningRate,
         WeightDecay = t.WeightDecay, Optimizer = t.Optimizer, Schedule = t.Schedule, ClassWeighting = t.ClassWeighting,
-        ValidationFraction = t.ValidationFraction, EarlyStoppingPatience = t.EarlyStoppingPatience, Seed = t.Seed, Device = t.Device,
+        ValidationFraction = t.ValidationFraction, EarlyStoppingPatience = t.EarlyStoppingPatience, EarlyStoppingMetric = t.EarlyStoppingMetric, Seed = t.Seed, Device = t.Device,
         Threads = t.Threads, Progress = t.Progress, Cancellation = t.Cancellation,
     };
 

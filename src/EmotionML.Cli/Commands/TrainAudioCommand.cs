@@ -27,12 +27,14 @@ internal static class TrainAudioCommand
         var mixup = new Option<double>("--mixup") { Description = $"Mixup α (0 = off). Default {aug.MixupAlpha}.", DefaultValueFactory = _ => aug.MixupAlpha };
         var validation = new Option<double>("--validation-fraction") { Description = $"Share of the training speakers held out for early stopping (0.25 of 9 = 2 speakers). Default {recipe.Trainer.Training.ValidationFraction}.", DefaultValueFactory = _ => recipe.Trainer.Training.ValidationFraction };
         var patience = new Option<int>("--patience") { Description = $"Early-stopping patience in epochs. Default {recipe.Trainer.Training.EarlyStoppingPatience}.", DefaultValueFactory = _ => recipe.Trainer.Training.EarlyStoppingPatience };
+        var stopOn = new Option<EarlyStoppingMetric>("--stop-on") { Description = $"Early stopping on the validation speakers' Loss or Accuracy. Default {recipe.Trainer.Training.EarlyStoppingMetric}.", DefaultValueFactory = _ => recipe.Trainer.Training.EarlyStoppingMetric };
+        var onlyFold = new Option<int>("--only-fold") { Description = "With --folds: run only this fold (1-based), e.g. to run folds as parallel processes. Default 0 (all).", DefaultValueFactory = _ => 0 };
         var cvOnly = new Option<bool>("--cv-only") { Description = "With --folds: report the CV result and stop (no final CNN, nothing written but --markdown)." };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the CV result (accuracy, per-fold, confusion matrix) as markdown here.", HelpName = "out.md" };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("train-audio", "Train the AlexNet-style audio CNN on speech spectrograms with TorchSharp (early stopping on held-out speakers) and export it to ONNX; with --folds, first report its speaker-independent accuracy.")
         {
-            dataset, manifest, output, folds, epochs, frames, channels, normalization, crop, timeMasks, freqMasks, mixup, validation, patience, markdown, seed, cvOnly,
+            dataset, manifest, output, folds, epochs, frames, channels, normalization, crop, timeMasks, freqMasks, mixup, validation, patience, stopOn, onlyFold, markdown, seed, cvOnly,
         };
         command.SetAction(parse =>
         {
@@ -44,6 +46,8 @@ internal static class TrainAudioCommand
             o.Trainer.Training.MaxEpochs = parse.GetValue(epochs);
             o.Trainer.Training.ValidationFraction = parse.GetValue(validation);
             o.Trainer.Training.EarlyStoppingPatience = parse.GetValue(patience);
+            o.Trainer.Training.EarlyStoppingMetric = parse.GetValue(stopOn);
+            o.OnlyFold = parse.GetValue(onlyFold);
             o.Trainer.Augmentation = o.Trainer.Augmentation with
             {
                 CropFrames = parse.GetValue(crop), TimeMasks = parse.GetValue(timeMasks), FrequencyMasks = parse.GetValue(freqMasks), MixupAlpha = parse.GetValue(mixup),

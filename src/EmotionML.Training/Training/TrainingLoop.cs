@@ -90,7 +90,7 @@ internal static class TrainingLoop
             var trainLoss = lossSum / train.Length;
             double valLoss = double.NaN, valAcc = double.NaN;
             if (validation.Length > 0) (valLoss, valAcc) = Evaluate(model, forward, table, validation, weights, device, o.BatchSize);
-            var criterion = validation.Length > 0 ? valLoss : trainLoss;
+            var criterion = validation.Length == 0 ? trainLoss : o.EarlyStoppingMetric == EarlyStoppingMetric.Accuracy ? -valAcc : valLoss;
             var isBest = criterion < bestLoss - 1e-6 || validation.Length == 0;
             if (isBest)
             {
