@@ -19,7 +19,7 @@ internal static class AudioCnnModel
     public static AudioCnnExperimentOptions Recipe()
     {
         var o = new AudioCnnExperimentOptions();
-        o.Trainer.Network = o.Trainer.Network with { Channels = [32, 64, 128, 96, 64], Normalization = EmotionML.Training.AudioCnn.AudioNormalization.Utterance };
+        o.Trainer.Network = o.Trainer.Network with { Channels = [32, 64, 128, 96, 64], Normalization = EmotionML.Training.AudioCnn.AudioNormalization.Global };
         o.Trainer.Training.MaxEpochs = 30;
         o.Trainer.Training.ValidationFraction = 0.25;
         o.Trainer.Training.EarlyStoppingPatience = 6;

@@ -28,9 +28,9 @@ public sealed record AudioCnnOptions
 
     /// <summary>
     /// How the input is normalised, the first step of the network (so the exported ONNX graph does it too). Default
-    /// <see cref="AudioNormalization.Utterance"/>.
+    /// <see cref="AudioNormalization.Global"/> (the per-utterance modes did worse on held-out RAVDESS speakers, see docs/results.md).
     /// </summary>
-    public AudioNormalization Normalization { get; set; } = AudioNormalization.Utterance;
+    public AudioNormalization Normalization { get; set; } = AudioNormalization.Global;
 
     /// <summary>Input standardisation: the network sees (x − InputMean) · InputScale. Not settable: the trainer sets both from the training spectrograms. Default 0 and 1.</summary>
     public float InputMean { get; internal set; }
