@@ -23,7 +23,7 @@ internal static class AudioCnnModel
         o.Trainer.Training.MaxEpochs = 30;
         o.Trainer.Training.ValidationFraction = 0.25;
         o.Trainer.Training.EarlyStoppingPatience = 6;
-        o.Trainer.Augmentation = new EmotionML.Training.AudioCnn.AudioAugmentationOptions();
+        o.Trainer.Augmentation = new EmotionML.Training.AudioCnn.AudioAugmentationOptions { CropFrames = 200 };
         return o;
     }
 
