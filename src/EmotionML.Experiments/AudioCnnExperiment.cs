@@ -15,6 +15,9 @@ internal sealed class AudioCnnExperimentOptions
     /// <summary>Speaker-independent folds. Default 4.</summary>
     public int Folds { get; set; } = 4;
 
+    /// <summary>Run only this fold (1-based; 0 = all), e.g. to run the folds as parallel processes. Default 0.</summary>
+    public int OnlyFold { get; set; }
+
     /// <summary>Spectrogram frames per clip (10 ms each). Default 300.</summary>
     public int Frames { get; set; } = 300;
 
@@ -117,8 +120,10 @@ internal static class AudioCnnExperiment
         return (result.ToArray(), valid.ToArray());
     }
 
-    /// <summary>Runs the cross-validation.</summary>
-    public static CrossValidationResult Run(MLContext ml, IReadOnlyList<ClipRecord> clips, AudioCnnExperimentOptions options, IProgress<string>? log = null, float[][]? spectrograms = null)
+    /// <summary>Runs the cross-validation; <paramref name="reports"/>, when given, receives each fold's training report.</summary>
+    /// <remarks>A fold report's validation accuracy is the selection criterion: held-out training speakers, never the test fold.</remarks>
+    public static CrossValidationResult Run(MLContext ml, IReadOnlyList<ClipRecord> clips, AudioCnnExperimentOptions options, IProgress<string>? log = null, float[][]? spectrograms = null,
+        List<TrainingReport>? reports = null)
     {
         spectrograms ??= Spectrograms(ml, clips, options.Frames);
         var bins = spectrograms[0].Length / options.Frames;
@@ -132,6 +137,7 @@ internal static class AudioCnnExperiment
         foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, options.Folds))
         {
             f++;
+            if (options.OnlyFold > 0 && f != options.OnlyFold) continue;
             var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var fold = Fold(options.Trainer);
@@ -143,7 +149,9 @@ internal static class AudioCnnExperiment
             var scored = classifier.Transform(features.Transform(toKey.Transform(View(ml, clips, test, spectrograms, options.Frames, bins))));
             var (acc, f1) = Accumulate(ml, scored, confusion, result, test.Select(i => clips[i].Path).ToArray());
             folds.Add(new FoldResult(testSpeakers, acc, f1, test.Length));
-            log?.Report($"fold {f}/{options.Folds} (speakers {string.Join(" ", testSpeakers)}): accuracy {acc:P1}, macro-F1 {f1:P1}, best epoch {trained.Report.BestEpoch}, {trained.Report.Epochs.Average(e => e.Seconds):0.0} s/epoch");
+            reports?.Add(trained.Report);
+            var best = trained.Report.Epochs[trained.Report.BestEpoch - 1];
+            log?.Report($"fold {f}/{options.Folds} (speakers {string.Join(" ", testSpeakers)}): accuracy {acc:P1}, macro-F1 {f1:P1}, best epoch {trained.Report.BestEpoch} (validation accuracy {best.ValidationAccuracy:P1}, loss {best.ValidationLoss:0.000}), {trained.Report.Epochs.Average(e => e.Seconds):0.0} s/epoch");
         }
         var cv = new CrossValidationResult("audio CNN", classes, folds, confusion);
         cv.Scores.AddRange(result);
@@ -154,6 +162,7 @@ internal static class AudioCnnExperiment
     {
         SpectrogramColumnName = "Spectrogram",
         Network = o.Network with { },
+        Augmentation = o.Augmentation with { },
         Output = o.Output,
         Training = CopyTraining(o.Training, "Speaker"),
     };
@@ -162,7 +171,7 @@ internal static class AudioCnnExperiment
     {
         LabelColumnName = "Label", GroupColumnName = group, MaxEpochs = t.MaxEpochs, BatchSize = t.BatchSize, LearningRate = t.LearningRate,
         WeightDecay = t.WeightDecay, Optimizer = t.Optimizer, Schedule = t.Schedule, ClassWeighting = t.ClassWeighting,
-        ValidationFraction = t.ValidationFraction, EarlyStoppingPatience = t.EarlyStoppingPatience, Seed = t.Seed, Device = t.Device,
+        ValidationFraction = t.ValidationFraction, EarlyStoppingPatience = t.EarlyStoppingPatience, EarlyStoppingMetric = t.EarlyStoppingMetric, Seed = t.Seed, Device = t.Device,
         Threads = t.Threads, Progress = t.Progress, Cancellation = t.Cancellation,
     };
 

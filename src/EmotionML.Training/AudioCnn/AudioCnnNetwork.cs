@@ -26,6 +26,12 @@ public sealed record AudioCnnOptions
     /// </summary>
     public int Classes { get; internal set; } = 8;
 
+    /// <summary>
+    /// How the input is normalised, the first step of the network (so the exported ONNX graph does it too). Default
+    /// <see cref="AudioNormalization.Global"/> (the per-utterance modes did worse on held-out RAVDESS speakers, see docs/results.md).
+    /// </summary>
+    public AudioNormalization Normalization { get; set; } = AudioNormalization.Global;
+
     /// <summary>Input standardisation: the network sees (x − InputMean) · InputScale. Not settable: the trainer sets both from the training spectrograms. Default 0 and 1.</summary>
     public float InputMean { get; internal set; }
 
@@ -40,6 +46,24 @@ public sealed record AudioCnnOptions
         if (Dropout < 0 || Dropout >= 1 || double.IsNaN(Dropout)) throw new ArgumentException($"AudioCnnOptions.Dropout must be in [0,1), not {Dropout}.");
         if (Classes < 2) throw new ArgumentException($"AudioCnnOptions.Classes must be at least 2, not {Classes}.");
     }
+}
+
+/// <summary>Input normalisation of the audio CNN (<see cref="AudioCnnOptions.Normalization"/>).</summary>
+public enum AudioNormalization
+{
+    /// <summary>One mean and scale for all inputs, fitted on the training spectrograms (<see cref="AudioCnnOptions.InputMean"/>, <see cref="AudioCnnOptions.InputScale"/>).</summary>
+    Global,
+
+    /// <summary>
+    /// Per utterance: the frames whose loudest bin is at or below <see cref="AudioCnnNetwork.PaddingLevel"/> (padding and
+    /// digital silence, log power ln(1e-10) ≈ −23) count as empty; the mean over the real frames and bins is subtracted
+    /// and the result divided by its standard deviation over them (the recording gain is removed, the spectral shape
+    /// kept); empty frames are set to 0.
+    /// </summary>
+    Utterance,
+
+    /// <summary>As <see cref="Utterance"/>, but each frequency bin's own mean over the real frames is subtracted (cepstral mean normalisation: the long-term spectrum is removed too).</summary>
+    UtteranceBins,
 }
 
 /// <summary>One convolution layer's geometry.</summary>
@@ -68,6 +92,15 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
 
     /// <summary>The batch normalisation epsilon.</summary>
     public const double BatchNormEpsilon = 1e-5;
+
+    /// <summary>
+    /// A frame whose largest log-power bin is at or below this level counts as empty for
+    /// the per-utterance <see cref="AudioCnnOptions.Normalization"/> (power below 2·10⁻⁹; padding is ln(1e-10) ≈ −23.0).
+    /// </summary>
+    public const float PaddingLevel = -20f;
+
+    /// <summary>Added to the variance of the per-utterance <see cref="AudioCnnOptions.Normalization"/> before the square root.</summary>
+    public const float NormalizationEpsilon = 1e-5f;
 
     private readonly ModuleList<Conv2d> convs;
     private readonly ModuleList<BatchNorm2d> norms;
@@ -123,17 +156,39 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
     public static (int H, int W) FeatureMapSize(int frames, int bins) => AudioCnnGeometry.FeatureMapSize(frames, bins);
 
     /// <summary>The last pooling feature map [B, C, H, W] of a spectrogram batch [B, 1, T, F].</summary>
-    public Tensor Features(Tensor spectrogram)
+    public Tensor Features(Tensor spectrogram) => Trunk(Prepare(spectrogram));
+
+    /// <summary>
+    /// The input as the convolutions see it: normalised as <see cref="AudioCnnOptions.Normalization"/> says.
+    /// </summary>
+    internal Tensor Prepare(Tensor spectrogram)
     {
         if (spectrogram.dim() != 4 || spectrogram.shape[1] != 1)
             throw new ArgumentException($"The audio CNN expects [B,1,T,F], got [{string.Join(",", spectrogram.shape)}].");
         var x = spectrogram;
+        if (Options.Normalization != AudioNormalization.Global)
+        {
+            var real = x.amax([3], keepdim: true).gt(PaddingLevel).to_type(x.dtype); // [B,1,T,1]
+            var count = real.sum([2], keepdim: true).clamp_min(1);                   // [B,1,1,1]
+            var mean = (x * real).sum([2], keepdim: true) / count;                   // [B,1,1,F]
+            if (Options.Normalization == AudioNormalization.Utterance) mean = mean.mean([3], keepdim: true);
+            var centred = (x - mean) * real;
+            var variance = centred.square().sum([2, 3], keepdim: true) / (count * x.shape[3]);
+            return centred / (variance + NormalizationEpsilon).sqrt();
+        }
         if (Options.InputMean != 0 || Options.InputScale != 1)
         {
             using var mean = Options.InputMean.ToScalar();
             using var scale = Options.InputScale.ToScalar();
             x = (spectrogram - mean) * scale;
         }
+        return x;
+    }
+
+    /// <summary>The convolutions on a prepared input [B, 1, T', F] (any T' the geometry allows): the last pooling map.</summary>
+    internal Tensor Trunk(Tensor prepared)
+    {
+        var x = prepared;
         for (int i = 0; i < Layers.Count; i++)
         {
             x = convs[i].forward(x);
@@ -155,11 +210,10 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
     public Tensor FeatureSet(Tensor spectrogram) => ToSet(Features(spectrogram));
 
     /// <summary>Pretraining logits [B, K]: features → global average pool → dropout → Linear.</summary>
-    public override Tensor forward(Tensor spectrogram)
-    {
-        var pooled = Features(spectrogram).mean([2, 3]);
-        return classifier.forward(dropout.forward(pooled));
-    }
+    public override Tensor forward(Tensor spectrogram) => Classify(Features(spectrogram));
+
+    /// <summary>Logits [B, K] of a feature map [B, C, H, W]: global average pool → dropout → Linear.</summary>
+    internal Tensor Classify(Tensor featureMap) => classifier.forward(dropout.forward(featureMap.mean([2, 3])));
 
     /// <summary>The number of trainable parameters.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());

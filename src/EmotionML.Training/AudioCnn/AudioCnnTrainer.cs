@@ -23,7 +23,10 @@ public sealed class AudioCnnTrainerOptions : ITorchTrainerOptions<AudioCnnTraine
     public AudioCnnOptions Network { get; set; } = new() { Channels = [32, 64, 128, 96, 64] };
 
     /// <summary>Optimisation and validation settings.</summary>
-    public TrainerOptions Training { get; set; } = new() { BatchSize = 32, MaxEpochs = 30, EarlyStoppingPatience = 6 };
+    public TrainerOptions Training { get; set; } = new() { BatchSize = 32, MaxEpochs = 30, EarlyStoppingPatience = 6, ValidationFraction = 0.25 };
+
+    /// <summary>Training-time augmentation (random crops, SpecAugment masks, mixup); validation and the exported graph see whole spectrograms.</summary>
+    public AudioAugmentationOptions Augmentation { get; set; } = new();
 
     /// <summary>Output columns of the fitted feature stage and how it runs.</summary>
     public AudioFeatureOptions Output { get; set; } = new();
@@ -41,6 +44,7 @@ public sealed class AudioCnnTrainerOptions : ITorchTrainerOptions<AudioCnnTraine
         SpectrogramColumnName = SpectrogramColumnName,
         Network = Network with { Channels = (int[])Network.Channels.Clone() },
         Training = Training.Clone(),
+        Augmentation = Augmentation with { },
         Output = Output.Clone(),
         Trained = Trained,
     };
@@ -48,12 +52,49 @@ public sealed class AudioCnnTrainerOptions : ITorchTrainerOptions<AudioCnnTraine
     internal void Validate()
     {
         Training.Validate();
+        Augmentation.Validate();
         Output.Validate();
     }
 
     void IStageOptions<AudioCnnTrainerOptions>.Validate() => Validate();
 
     AudioCnnTrainerOptions IStageOptions<AudioCnnTrainerOptions>.Clone() => Clone();
+}
+
+/// <summary>
+/// Training-time augmentation of <see cref="AudioCnnTrainer"/>, applied to the normalised spectrogram of each training
+/// batch (never to validation rows nor in the exported graph, which sees the whole spectrogram: the CNN is fully
+/// convolutional up to its average pooling, so the whole-utterance map averages over all crop positions). Draws come
+/// from TorchSharp's generator (seeded by the trainer's seed, saved in checkpoints). JSON-serialisable.
+/// </summary>
+public sealed record AudioAugmentationOptions
+{
+    /// <summary>Random time crop: each training item is a random window of this many frames (0 or ≥ T = no crop). Default 0.</summary>
+    public int CropFrames { get; set; }
+
+    /// <summary>SpecAugment time masks per item (each sets a random run of up to <see cref="TimeMaskFrames"/> frames to 0). Default 0.</summary>
+    public int TimeMasks { get; set; }
+
+    /// <summary>Longest time mask in frames. Default 20.</summary>
+    public int TimeMaskFrames { get; set; } = 20;
+
+    /// <summary>SpecAugment frequency masks per item (each sets a random band of up to <see cref="FrequencyMaskBins"/> bins to 0). Default 0.</summary>
+    public int FrequencyMasks { get; set; }
+
+    /// <summary>Widest frequency mask in bins. Default 20.</summary>
+    public int FrequencyMaskBins { get; set; } = 20;
+
+    /// <summary>Mixup α (λ ~ Beta(α, α) per batch, inputs and losses mixed); 0 = off. Default 0.</summary>
+    public double MixupAlpha { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for an unusable setting.</summary>
+    public void Validate()
+    {
+        if (CropFrames < 0) throw new ArgumentOutOfRangeException(nameof(CropFrames), CropFrames, "CropFrames must be 0 or positive.");
+        if (TimeMasks < 0 || FrequencyMasks < 0) throw new ArgumentOutOfRangeException(nameof(TimeMasks), "TimeMasks and FrequencyMasks must be 0 or positive.");
+        if (TimeMaskFrames < 0 || FrequencyMaskBins < 0) throw new ArgumentOutOfRangeException(nameof(TimeMaskFrames), "TimeMaskFrames and FrequencyMaskBins must be 0 or positive.");
+        if (!(MixupAlpha >= 0) || double.IsInfinity(MixupAlpha)) throw new ArgumentOutOfRangeException(nameof(MixupAlpha), MixupAlpha, "MixupAlpha must be 0 or positive.");
+    }
 }
 
 /// <summary>What a fit of <see cref="AudioCnnTrainer"/> produced besides the feature stage (see <see cref="AudioCnnTrainerOptions.Trained"/>).</summary>
@@ -86,11 +127,20 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
         var (h, w) = AudioCnnNetwork.FeatureMapSize(frames, bins);
         var table = TrainingTable.Read(input, o.Training.LabelColumnName, o.Training.GroupColumnName, o.SpectrogramColumnName);
         var data = table.Vectors[o.SpectrogramColumnName];
-        var (mean, std) = Moments(data);
-        var network = o.Network with { Classes = table.ClassNames.Length, InputMean = (float)mean, InputScale = (float)(1 / Math.Max(std, 1e-6)) };
+        var network = o.Network with { Classes = table.ClassNames.Length, InputMean = 0, InputScale = 1 };
+        if (network.Normalization == AudioNormalization.Global)
+        {
+            var (mean, std) = Moments(data);
+            network = network with { InputMean = (float)mean, InputScale = (float)(1 / Math.Max(std, 1e-6)) };
+        }
+        if (o.Augmentation.CropFrames > 0 && o.Augmentation.CropFrames < frames) AudioCnnNetwork.FeatureMapSize(o.Augmentation.CropFrames, bins);
         manual_seed(o.Training.Seed);
         var cnn = new AudioCnnNetwork(network);
-        var report = TrainingLoop.Run(cnn, (rows, d) => cnn.forward(TrainingLoop.Stack(data, rows, [1, frames, bins], d)), table, o.Training, "audio CNN");
+        var aug = o.Augmentation;
+        Tensor Input(int[] rows, Device d) => cnn.Prepare(TrainingLoop.Stack(data, rows, [1, frames, bins], d));
+        Tensor Logits(Tensor prepared) => cnn.Classify(cnn.Trunk(cnn.training ? Augment(prepared, aug) : prepared));
+        var report = TrainingLoop.Run(cnn, (rows, d) => Logits(Input(rows, d)), table, o.Training, "audio CNN",
+            (rows, partners, lambda, d) => Logits(Input(rows, d) * lambda + Input(partners, d) * (1 - lambda)), aug.MixupAlpha);
         var shape = new AudioCnnShape { Frames = frames, Bins = bins, Positions = h * w, Channels = cnn.FeatureChannels };
         var features = new AudioFeatureTransformer(Env, o.Output, shape, AudioCnnOnnx.Export(cnn, frames, bins));
         if (o.Trained is not { } trained)
@@ -120,6 +170,36 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
         g.Output(FusionHeadTransformer.ScoresOutput, g.Softmax(logits, 1), FusionHeadOnnx.BatchDim, cnn.Options.Classes);
         g.Output(FusionHeadTransformer.AudioAttentionOutput, g.Div(mask, count), FusionHeadOnnx.BatchDim, positions);
         return g.ToBytes();
+    }
+
+    /// <summary>Random crop and SpecAugment masks of a prepared batch [B, 1, T, F] (masked cells set to 0, the normalised mean).</summary>
+    internal static Tensor Augment(Tensor x, AudioAugmentationOptions a)
+    {
+        long b = x.shape[0], t = x.shape[2], f = x.shape[3];
+        if (a.CropFrames > 0 && a.CropFrames < t)
+        {
+            var starts = randint(0, t - a.CropFrames + 1, [b, 1], dtype: ScalarType.Int64).to(x.device);
+            var index = (starts + arange(a.CropFrames, dtype: ScalarType.Int64, device: x.device).unsqueeze(0)).view(b, 1, a.CropFrames, 1).expand(b, 1, a.CropFrames, f);
+            x = x.gather(2, index);
+            t = a.CropFrames;
+        }
+        x = Masks(x, a.TimeMasks, a.TimeMaskFrames, 2);
+        return Masks(x, a.FrequencyMasks, a.FrequencyMaskBins, 3);
+    }
+
+    private static Tensor Masks(Tensor x, int count, int widest, int axis)
+    {
+        if (count == 0 || widest == 0) return x;
+        long b = x.shape[0], n = x.shape[axis];
+        var position = arange(n, dtype: ScalarType.Int64, device: x.device).unsqueeze(0);
+        for (var m = 0; m < count; m++)
+        {
+            var width = randint(0, Math.Min(widest, n) + 1, [b, 1], dtype: ScalarType.Int64).to(x.device);
+            var start = (rand([b, 1]).to(x.device) * (n - width + 1)).floor().to_type(ScalarType.Int64);
+            var hit = position.ge(start).logical_and(position.lt(start + width));
+            x = x.masked_fill(axis == 2 ? hit.view(b, 1, n, 1) : hit.view(b, 1, 1, n), 0);
+        }
+        return x;
     }
 
     private static (double Mean, double Std) Moments(float[][] rows)

@@ -26,7 +26,20 @@ public static class AudioCnnOnnx
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = g.Input(SpectrogramInput, FusionHeadOnnx.BatchDim, 1, frames, bins);
-        if (cnn.Options.InputMean != 0 || cnn.Options.InputScale != 1)
+        if (cnn.Options.Normalization != AudioCnn.AudioNormalization.Global)
+        {
+            // As AudioCnnNetwork.Prepare: mean over the real frames (per bin, or then over bins too), one std over real frames and bins, empty frames 0.
+            var real = g.Where(g.Greater(g.ReduceMax(x, [3], keepDims: true), g.Scalar(AudioCnn.AudioCnnNetwork.PaddingLevel, "padding_level")),
+                g.Scalar(1f, "one"), g.Scalar(0f, "zero"));
+            var count = g.Max(g.ReduceSum(real, [2], keepDims: true), g.Scalar(1f, "min_count"));
+            var mean = g.Div(g.ReduceSum(g.Mul(x, real), [2], keepDims: true), count);
+            if (cnn.Options.Normalization == AudioCnn.AudioNormalization.Utterance)
+                mean = g.Div(g.ReduceSum(mean, [3], keepDims: true), g.Scalar(bins, "bins_mean"));
+            var centred = g.Mul(g.Sub(x, mean), real);
+            var variance = g.Div(g.ReduceSumSquare(centred, [2, 3], keepDims: true), g.Mul(count, g.Scalar(bins, "bins")));
+            x = g.Div(centred, g.Sqrt(g.Add(variance, g.Scalar(AudioCnn.AudioCnnNetwork.NormalizationEpsilon, "norm_eps"))));
+        }
+        else if (cnn.Options.InputMean != 0 || cnn.Options.InputScale != 1)
             x = g.Mul(g.Sub(x, g.Scalar(cnn.Options.InputMean, "input_mean")), g.Scalar(cnn.Options.InputScale, "input_scale"));
         for (int i = 0; i < AudioCnn.AudioCnnNetwork.Layers.Count; i++)
         {

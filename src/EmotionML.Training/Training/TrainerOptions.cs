@@ -35,6 +35,15 @@ public enum ClassWeighting
     InverseSqrt,
 }
 
+/// <summary>What early stopping watches on the validation rows.</summary>
+public enum EarlyStoppingMetric
+{
+    /// <summary>The class-weighted validation loss (lower is better).</summary>
+    Loss,
+    /// <summary>The validation accuracy (higher is better; ties keep the earlier epoch).</summary>
+    Accuracy,
+}
+
 /// <summary>Progress of a training run, reported once per epoch.</summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="MaxEpochs">Epoch limit.</param>
@@ -83,6 +92,9 @@ public sealed class TrainerOptions
 
     /// <summary>Stop after this many epochs without a better validation loss; the best epoch's weights are kept. Default 10.</summary>
     public int EarlyStoppingPatience { get; set; } = 10;
+
+    /// <summary>What early stopping (and the choice of the kept epoch) watches. Default <see cref="EarlyStoppingMetric.Loss"/>.</summary>
+    public EarlyStoppingMetric EarlyStoppingMetric { get; set; } = EarlyStoppingMetric.Loss;
 
     /// <summary>Seed of weights, shuffling, splits and dropout. Default 0.</summary>
     public int Seed { get; set; }

@@ -15,7 +15,15 @@ internal static class TrainingLoop
     /// <summary>Logits [B, K] for the rows <paramref name="rows"/>, on <paramref name="device"/>.</summary>
     public delegate Tensor Forward(int[] rows, Device device);
 
-    public static TrainingReport Run(nn.Module model, Forward forward, TrainingTable table, TrainerOptions o, string what)
+    /// <summary>Training logits [B, K] of the mixup λ·x(rows) + (1 − λ)·x(partners) (rows and partners of equal length).</summary>
+    public delegate Tensor MixedForward(int[] rows, int[] partners, float lambda, Device device);
+
+    /// <summary>
+    /// Runs the loop. With <paramref name="mixed"/> and <paramref name="mixupAlpha"/> &gt; 0 every training batch is mixed with
+    /// a permutation of itself (mixup, λ ~ Beta(α, α) per batch) and the loss is λ·CE(y) + (1 − λ)·CE(y_partner); the
+    /// permutations and λ follow from the seed and the epoch, so a resumed run draws the same. Validation is never mixed.
+    /// </summary>
+    public static TrainingReport Run(nn.Module model, Forward forward, TrainingTable table, TrainerOptions o, string what, MixedForward? mixed = null, double mixupAlpha = 0)
     {
         o.Validate();
         var device = TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = o.Threads, Device = o.Device, DeviceId = o.DeviceId, Seed = o.Seed, FallbackToCpu = o.FallbackToCpu, Warning = o.Warning });
@@ -55,6 +63,7 @@ internal static class TrainingLoop
             SetLearningRate(optimizer, o, epoch);
             model.train();
             Shuffle(train, rng);
+            var mixRng = new Random(unchecked(o.Seed * 7919 + epoch));
             double lossSum = 0;
             for (var start = 0; start < train.Length; start += o.BatchSize)
             {
@@ -62,9 +71,18 @@ internal static class TrainingLoop
                 var rows = train.AsSpan(start, Math.Min(o.BatchSize, train.Length - start)).ToArray();
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
-                var logits = forward(rows, device);
                 var target = tensor(rows.Select(r => (long)table.Labels[r]).ToArray()).to(device);
-                var loss = nn.functional.cross_entropy(logits, target, weights);
+                Tensor loss;
+                if (mixed != null && mixupAlpha > 0)
+                {
+                    var partners = (int[])rows.Clone();
+                    Shuffle(partners, mixRng);
+                    var lambda = (float)Beta(mixRng, mixupAlpha);
+                    var logits = mixed(rows, partners, lambda, device);
+                    var partnerTarget = tensor(partners.Select(r => (long)table.Labels[r]).ToArray()).to(device);
+                    loss = lambda * nn.functional.cross_entropy(logits, target, weights) + (1 - lambda) * nn.functional.cross_entropy(logits, partnerTarget, weights);
+                }
+                else loss = nn.functional.cross_entropy(forward(rows, device), target, weights);
                 loss.backward();
                 optimizer.step();
                 lossSum += loss.item<float>() * rows.Length;
@@ -72,7 +90,7 @@ internal static class TrainingLoop
             var trainLoss = lossSum / train.Length;
             double valLoss = double.NaN, valAcc = double.NaN;
             if (validation.Length > 0) (valLoss, valAcc) = Evaluate(model, forward, table, validation, weights, device, o.BatchSize);
-            var criterion = validation.Length > 0 ? valLoss : trainLoss;
+            var criterion = validation.Length == 0 ? trainLoss : o.EarlyStoppingMetric == EarlyStoppingMetric.Accuracy ? -valAcc : valLoss;
             var isBest = criterion < bestLoss - 1e-6 || validation.Length == 0;
             if (isBest)
             {
@@ -208,6 +226,35 @@ internal static class TrainingLoop
             _ => o.LearningRate,
         };
         foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+    }
+
+    /// <summary>A Beta(α, α) draw as X / (X + Y) of two Gamma(α) draws.</summary>
+    internal static double Beta(Random rng, double alpha)
+    {
+        var x = Gamma(rng, alpha);
+        var y = Gamma(rng, alpha);
+        return x + y > 0 ? x / (x + y) : 0.5;
+    }
+
+    /// <summary>A Gamma(α, 1) draw (Marsaglia–Tsang; α &lt; 1 by the U^(1/α) boost).</summary>
+    private static double Gamma(Random rng, double alpha)
+    {
+        if (alpha < 1) return Gamma(rng, alpha + 1) * Math.Pow(1 - rng.NextDouble(), 1 / alpha);
+        var d = alpha - 1.0 / 3;
+        var c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double z, v;
+            do
+            {
+                // Box–Muller normal.
+                z = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+                v = 1 + c * z;
+            } while (v <= 0);
+            v = v * v * v;
+            var u = 1 - rng.NextDouble();
+            if (Math.Log(u) < 0.5 * z * z + d - d * v + d * Math.Log(v)) return d * v;
+        }
     }
 
     private static void Shuffle(int[] a, Random rng)
