@@ -24,7 +24,7 @@ public sealed class FaceBackboneTrainerOptions : ITorchTrainerOptions<FaceBackbo
     /// <summary>
     /// The last frozen tensor: everything up to it runs once per image with ONNX Runtime and is cached; everything after it
     /// is trained. Null = the backbone's default (MobileFaceNet <c>638</c>: the 7×7×128 map before its last two bottlenecks;
-    /// DenseNet-121 <c>1029</c>: the 7×7×512 input of dense block 4).
+    /// DenseNet-121 <c>1043</c>: the 7×7×512 input of dense block 4).
     /// </summary>
     public string? FreezeThrough { get; set; }
 
@@ -124,7 +124,7 @@ public sealed class FaceBackboneTrainer : EmotionTorchTrainer<FaceFeatureTransfo
     internal static string DefaultCut(FaceBackboneKind kind) => kind switch
     {
         FaceBackboneKind.MobileFaceNet => "638",
-        FaceBackboneKind.FerDenseNet121 => "1029",
+        FaceBackboneKind.FerDenseNet121 => "1043",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "only MobileFaceNet and FerDenseNet121 can be fine-tuned"),
     };
 
@@ -177,13 +177,49 @@ public sealed class FaceBackboneTrainer : EmotionTorchTrainer<FaceFeatureTransfo
         return (list, classes);
     }
 
-    /// <summary>Loads the backbone, cuts the graph, fills the activation cache for the images' copies and imports the trainable part.</summary>
-    internal static FaceTuningSession Prepare(FaceBackboneTrainerOptions o, IReadOnlyList<FerImage> images, string usage, IChannelProvider? log)
+    /// <summary>The base graph's bytes and the activation cache of these options.</summary>
+    internal static (byte[] Bytes, FaceActivationCache Cache) OpenCache(FaceBackboneTrainerOptions o)
     {
         var backbone = FaceBackbone.Of(o.Backbone);
         var bytes = File.ReadAllBytes(backbone.Model.Resolve(o.ModelPath));
         var cut = o.FreezeThrough ?? DefaultCut(o.Backbone);
-        var cache = new FaceActivationCache(CacheRoot(o.CacheDirectory), backbone, bytes, cut, o.CopySeed, o.Execution);
+        return (bytes, new FaceActivationCache(CacheRoot(o.CacheDirectory), backbone, bytes, cut, o.CopySeed, o.Execution));
+    }
+
+    /// <summary>
+    /// Accuracy of a fine-tuned graph <paramref name="written"/> on copy 0 of <paramref name="images"/>: the frozen prefix's
+    /// cached activations (the prefix weights are the base graph's, unchanged by the write-back) through the written graph's
+    /// suffix imported into TorchSharp (cut → <paramref name="logitsOutput"/>), which equals ONNX Runtime on the file (tested).
+    /// </summary>
+    internal static (double Accuracy, int[] Predicted) EvaluateCached(FaceBackboneTrainerOptions o, byte[] written, string logitsOutput, IReadOnlyList<FerImage> images, string usage)
+    {
+        var (_, cache) = OpenCache(o);
+        var tag = ListTag(usage, images);
+        cache.Ensure(images, tag, 0, o.Log, o.Training.Cancellation);
+        var data = cache.Read(tag, 0, images.Count);
+        using var suffix = new OnnxTorchModule(ModelProto.Parser.ParseFrom(written).Graph, cache.Cut, logitsOutput);
+        suffix.eval();
+        var len = cache.RowLength;
+        var predicted = new int[images.Count];
+        using var _ = no_grad();
+        for (var start = 0; start < images.Count; start += 256)
+        {
+            using var scope = NewDisposeScope();
+            var n = Math.Min(256, images.Count - start);
+            var x = new float[n * len];
+            for (var i = 0; i < n * len; i++) x[i] = (float)data[(long)start * len + i];
+            var am = suffix.forward(tensor(x, [n, .. cache.RowShape!])).argmax(1).data<long>().ToArray();
+            for (var i = 0; i < n; i++) predicted[start + i] = (int)am[i];
+        }
+        var correct = images.Select((im, i) => im.Label == predicted[i] ? 1 : 0).Sum();
+        return (correct / (double)images.Count, predicted);
+    }
+
+    /// <summary>Loads the backbone, cuts the graph, fills the activation cache for the images' copies and imports the trainable part.</summary>
+    internal static FaceTuningSession Prepare(FaceBackboneTrainerOptions o, IReadOnlyList<FerImage> images, string usage, IChannelProvider? log)
+    {
+        var backbone = FaceBackbone.Of(o.Backbone);
+        var (bytes, cache) = OpenCache(o);
         Action<string> say = o.Log ?? (log is IHost h ? m => Info(h, m) : static _ => { });
         var tag = ListTag(usage, images);
         for (var c = 0; c < o.Copies; c++) cache.Ensure(images, tag, c, say, o.Training.Cancellation);
