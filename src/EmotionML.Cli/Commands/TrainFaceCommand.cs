@@ -39,12 +39,14 @@ internal static class TrainFaceCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate (AdamW, cosine). Default 0.001.", DefaultValueFactory = _ => 1e-3 };
         var limit = new Option<int>("--limit") { Description = "Use only the first N images per class of Training and of PublicTest (0 = all). For quick checks.", DefaultValueFactory = _ => 0 };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "ONNX file to write (default $EMOTIONML_CACHE/models/<backbone>-fer2013[-head].onnx).", HelpName = "model.onnx" };
+        var trainImages = new Option<int>("--train-images") { Description = "Train on the first N images of the (shuffled, seed 0) Training list only; 0 = all 28,709. Default 0.", DefaultValueFactory = _ => 0 };
+        var cacheOnly = new Option<bool>("--cache-only") { Description = "Only compute the cached Training activations (all copies) and exit." };
         var testOnly = new Option<bool>("--cache-test-only") { Description = "Only compute the cached PublicTest activations (another process may be filling the Training ones) and exit." };
         var onnxCheck = new Option<int>("--onnx-check") { Description = "Also run the written ONNX file on ONNX Runtime on the first N PublicTest images and report its agreement with the cached evaluation. Default 200.", DefaultValueFactory = _ => 200 };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("train-face", "Fine-tune a face backbone on FER2013 Training on the CPU (frozen early blocks cached with ONNX Runtime, last blocks + a 7-class head trained with TorchSharp, checkpointed: rerun the same command to resume), write the trained weights back into the ONNX graph, and report FER2013 PublicTest accuracy.")
         {
-            backbone, fer, epochs, freeze, headOnly, copies, lr, limit, output, testOnly, onnxCheck, seed,
+            backbone, fer, epochs, freeze, headOnly, copies, lr, limit, output, trainImages, cacheOnly, testOnly, onnxCheck, seed,
         };
         command.SetAction(parse =>
         {
@@ -57,7 +59,9 @@ internal static class TrainFaceCommand
                 var all = FerImages.Load(root, usage);
                 return n <= 0 ? all : all.GroupBy(i => i.Label).OrderBy(g => g.Key).SelectMany(g => g.Take(n)).ToList();
             }
-            var train = Take("Training");
+            // Shuffled once with a fixed seed, so that the cache (filled in this order) holds a random subset at any point.
+            var order = new Random(0);
+            var train = Take("Training").OrderBy(_ => order.Next()).ToList();
             var test = Take("PublicTest");
             var head = parse.GetValue(headOnly);
             var path = parse.GetValue(output)?.FullName ?? DefaultPath(kind, head);
@@ -69,6 +73,7 @@ internal static class TrainFaceCommand
                 FreezeThrough = parse.GetValue(freeze),
                 HeadOnly = head,
                 Copies = parse.GetValue(copies),
+                MaxImages = parse.GetValue(trainImages),
                 Execution = { Device = ctx.Device, IntraOpThreads = threads },
                 Log = m => log.Report(m),
             };
@@ -85,6 +90,14 @@ internal static class TrainFaceCommand
                 var (_, cache) = FaceBackboneTrainer.OpenCache(o);
                 cache.Ensure(test, FaceBackboneTrainer.ListTag("test", test), 0, o.Log);
                 ctx.Output.WriteLine($"PublicTest activations cached in {cache.Directory}");
+                return ExitCodes.Ok;
+            }
+            if (parse.GetValue(cacheOnly))
+            {
+                var (_, cache) = FaceBackboneTrainer.OpenCache(o);
+                var tag = FaceBackboneTrainer.ListTag("train", train);
+                for (var c = 0; c < o.Copies; c++) cache.Ensure(train, tag, c, o.Log);
+                ctx.Output.WriteLine($"Training activations cached in {cache.Directory}");
                 return ExitCodes.Ok;
             }
             FaceBackboneTrainingResult? result = null;

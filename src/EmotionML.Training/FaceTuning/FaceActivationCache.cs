@@ -50,8 +50,9 @@ internal sealed class FaceActivationCache
     private string ShapeFile => Path.Combine(Directory, "shape.txt");
 
     /// <summary>Makes sure the rows of <paramref name="images"/> seen through copy <paramref name="copy"/> are on disk (resuming a partial file).</summary>
-    public void Ensure(IReadOnlyList<FerImage> images, string usage, int copy, Action<string>? log, CancellationToken cancel = default, int batch = 64)
+    public void Ensure(IReadOnlyList<FerImage> images, string usage, int copy, Action<string>? log, CancellationToken cancel = default, int batch = 64, int limit = 0)
     {
+        var needed = limit > 0 ? Math.Min(limit, images.Count) : images.Count;
         ReadShape();
         var path = FileOf(usage, copy);
         long done = 0;
@@ -59,20 +60,20 @@ internal sealed class FaceActivationCache
         {
             var rowBytes = (long)RowLength * 2;
             done = new FileInfo(path).Length / rowBytes;
-            if (done >= images.Count) return;
+            if (done >= needed) return;
             using (var fs = new FileStream(path, FileMode.Open, FileAccess.Write)) fs.SetLength(done * rowBytes);
         }
         else if (File.Exists(path)) File.Delete(path);
-        log?.Invoke($"{_backbone.Kind} activations at '{Cut}', {usage} copy {copy}: {images.Count - done} of {images.Count} images to compute ({Directory})");
+        log?.Invoke($"{_backbone.Kind} activations at '{Cut}', {usage} copy {copy}: {needed - done} of {needed} images to compute ({Directory})");
         using var runner = OnnxRunner.Create(OnnxGraphSlicer.Prefix(_model, Cut), _execution, $"{_backbone.Kind} prefix graph");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var len = _backbone.InputLength;
         var inputName = runner.Session.InputMetadata.Keys.First();
         using var output = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-        for (var start = (int)done; start < images.Count; start += batch)
+        for (var start = (int)done; start < needed; start += batch)
         {
             cancel.ThrowIfCancellationRequested();
-            var n = Math.Min(batch, images.Count - start);
+            var n = Math.Min(batch, needed - start);
             var input = new float[n * len];
             Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
             {
@@ -93,8 +94,8 @@ internal sealed class FaceActivationCache
             for (var i = 0; i < values.Length; i++) half[i] = (Half)values[i];
             output.Write(MemoryMarshal.AsBytes(half.AsSpan()));
             output.Flush();
-            if ((start / batch) % 50 == 0 || start + n == images.Count)
-                log?.Invoke($"  {usage} copy {copy}: {start + n}/{images.Count} ({(start + n - done) / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):0} images/s)");
+            if ((start / batch) % 20 == 0 || start + n == needed)
+                log?.Invoke($"  {usage} copy {copy}: {start + n}/{needed} ({(start + n - done) / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):0} images/s)");
         }
     }
 

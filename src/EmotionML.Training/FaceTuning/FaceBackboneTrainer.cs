@@ -34,6 +34,12 @@ public sealed class FaceBackboneTrainerOptions : ITorchTrainerOptions<FaceBackbo
     /// <summary>Cached views per training image: 1 = the image, 2 = + its mirror, more = + random small rotation/scale/shift copies. Default 4.</summary>
     public int Copies { get; set; } = 4;
 
+    /// <summary>
+    /// Train on the first N images of the input only (0 = all). The cache is filled in row order for the whole input, so
+    /// a run can use the part that another run has cached so far; with a shuffled input the first N are a random subset.
+    /// </summary>
+    public int MaxImages { get; set; }
+
     /// <summary>Seed of the random copies. Default 1.</summary>
     public int CopySeed { get; set; } = 1;
 
@@ -84,6 +90,7 @@ public sealed class FaceBackboneTrainerOptions : ITorchTrainerOptions<FaceBackbo
         ArgumentNullException.ThrowIfNull(Execution, nameof(Execution));
         Execution.Validate();
         FaceBackbone.Of(Backbone);
+        if (MaxImages < 0) throw new ArgumentOutOfRangeException(nameof(MaxImages), MaxImages, "MaxImages must be 0 (all) or positive.");
         if (Copies is < 1 or > 16) throw new ArgumentOutOfRangeException(nameof(Copies), Copies, "Copies must be in 1..16.");
         if (HeadDropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(HeadDropout), HeadDropout, "HeadDropout must be in [0, 1).");
         if (string.IsNullOrWhiteSpace(ImagePathColumnName)) throw new ArgumentException("ImagePathColumnName must be set.", nameof(ImagePathColumnName));
@@ -222,8 +229,9 @@ public sealed class FaceBackboneTrainer : EmotionTorchTrainer<FaceFeatureTransfo
         var (bytes, cache) = OpenCache(o);
         Action<string> say = o.Log ?? (log is IHost h ? m => Info(h, m) : static _ => { });
         var tag = ListTag(usage, images);
-        for (var c = 0; c < o.Copies; c++) cache.Ensure(images, tag, c, say, o.Training.Cancellation);
-        return new FaceTuningSession(o, backbone, bytes, cache, images, tag);
+        for (var c = 0; c < o.Copies; c++) cache.Ensure(images, tag, c, say, o.Training.Cancellation, limit: o.MaxImages);
+        var used = o.MaxImages > 0 && o.MaxImages < images.Count ? images.Take(o.MaxImages).ToList() : images;
+        return new FaceTuningSession(o, backbone, bytes, cache, used, tag);
     }
 
     /// <summary>Progress through the MLContext's log (kind Info).</summary>
