@@ -105,8 +105,9 @@ internal static class TrainFaceCommand
             var ml = ctx.CreateMLContext(parse.GetValue(seed));
             var data = ml.Data.LoadFromEnumerable(train.Select(i => new Row { ImagePath = i.Path, Label = FerImages.Classes[i.Label] }));
             var keys = ml.Data.LoadFromEnumerable(FerImages.Classes.Select(c => new KeyRow { Label = c }));
-            var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyData: keys).Append(ml.Transforms.FineTuneFaceBackbone(o));
-            pipeline.Fit(data);
+            // The fitted stage reads face crops of videos, not these image rows: fit it on its own, not at the end of a chain.
+            var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: keys).Fit(data).Transform(data);
+            ml.Transforms.FineTuneFaceBackbone(o).Fit(keyed);
             var r = result!;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllBytes(path + ".tmp", r.Model);

@@ -226,9 +226,14 @@ internal sealed class OnnxTorchModule : nn.Module<Tensor, Tensor>
         return x.reshape(outer, -1);
     }
 
+    /// <summary>
+    /// ONNX Reshape (0 copies the input's dimension). A shape whose batch is baked in as 1 (MobileFaceNet's final
+    /// <c>[1, -1]</c>) keeps the input's batch instead, so the module trains on mini-batches; for one image it is the same.
+    /// </summary>
     private static Tensor Reshape(Tensor x, long[] shape)
     {
         var s = shape.Select((d, i) => d == 0 ? x.shape[i] : d).ToArray();
+        if (s.Length > 1 && s[0] == 1 && x.dim() > 0 && x.shape[0] != 1) s[0] = x.shape[0];
         return x.reshape(s);
     }
 

@@ -43,6 +43,16 @@ internal static class OnnxWriteBack
                 t.FloatData.Clear();
                 t.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data.AsSpan()));
             }
+        // A Reshape whose batch is baked in as 1 gets 0 there (copy the input's batch), so the written graph also runs on batches (the same for one image).
+        foreach (var node in graph.Node.Where(n => n.OpType == "Reshape" && n.Input.Count > 1))
+            if (byName.TryGetValue(node.Input[1], out var shapeTensor) && shapeTensor.DataType == (int)TensorProto.Types.DataType.Int64)
+            {
+                var dims = shapeTensor.Int64Data.Count > 0 ? shapeTensor.Int64Data.ToArray() : MemoryMarshal.Cast<byte, long>(shapeTensor.RawData.Span).ToArray();
+                if (dims.Length < 2 || dims[0] != 1) continue;
+                dims[0] = 0;
+                shapeTensor.Int64Data.Clear();
+                shapeTensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(dims.AsSpan()));
+            }
         if (classifier is { } c)
         {
             var k = c.Bias.Length;

@@ -16,7 +16,7 @@ public sealed class OnnxImportTests : Fusion.TorchTestBase
 {
     internal static float[] FerInput(FaceBackbone b, int copy = 0)
     {
-        var (rgb, w, h) = FerImages.Decode(TestData.Fer("PublicTest/happy/PublicTest_10077120.jpg"));
+        var (rgb, w, h) = FerImages.Decode(TestData.Fer("PublicTest/happy/PublicTest_10130075.jpg"));
         var chw = new float[b.InputLength];
         FerImages.Preprocess(b, rgb, w, h, FerCopy.Of(copy, 0, 1), chw);
         return chw;
