@@ -332,7 +332,7 @@ internal sealed class FaceTuningSession
             var features = Features(suffix, copies, rows);
             head = new FaceEmotionHead(_backbone.FeatureDim, classes.Length, o.HeadDropout);
             var h = head;
-            report = TrainingLoop.Run(h, (r, d) => tensor(Gather(features, r), [r.Length, _backbone.FeatureDim]).to(d), table, o.Training, "face emotion head");
+            report = TrainingLoop.Run(h, (r, d) => h.forward(tensor(Gather(features, r), [r.Length, _backbone.FeatureDim]).to(d)), table, o.Training, "face emotion head");
         }
         else
         {
