@@ -116,8 +116,8 @@ public sealed record FaceBackboneTrainingResult(TrainingReport Report, byte[] Mo
 /// into TorchSharp (<see cref="OnnxTorchModule"/>) and trained with a 7-class head, with early stopping on held-out
 /// images; the trained weights are written back into the original graph (<see cref="OnnxWriteBack"/>). The fit returns
 /// the face-feature stage running the fine-tuned graph (it reads video face crops, not the image rows it was trained on:
-/// fit the trainer on its own rather than at the end of a chain over the images). Full fine-tuning (no frozen prefix) is the same with the cut at the
-/// input, for a GPU (<see cref="TrainerOptions.Device"/>).
+/// fit the trainer on its own rather than at the end of a chain over the images). Deeper fine-tuning is the same with an earlier cut, for a GPU
+/// (<see cref="TrainerOptions.Device"/>).
 /// </summary>
 public sealed class FaceBackboneTrainer : EmotionTorchTrainer<FaceFeatureTransformer, FaceBackboneTrainerOptions>
 {
