@@ -93,14 +93,14 @@ internal sealed class FaceFeatureExtractor : IDisposable
         return output;
     }
 
-    /// <summary>Input floats one run may take (16 MB): bounds the batch (and the activations) of the large backbones: one frame's 18 copies for DenseNet-121 at 224², three frames' for the small ones.</summary>
+    /// <summary>Input floats one run may take (16 MB): bounds the batch (and the activations) when the runner's <see cref="BackboneRunner.MaxBatch"/> is large (CUDA).</summary>
     internal const int MaxRunInputFloats = 4 << 20;
 
     /// <summary>Frames whose <paramref name="copies"/> copies go through <paramref name="runner"/> in one run (at least one).</summary>
     internal static int FramesPerRun(BackboneRunner runner, int copies)
         => Math.Max(1, Math.Min(runner.MaxBatch, MaxRunInputFloats / runner.Backbone.InputLength) / copies);
 
-    /// <summary>Basic features of the listed frames, all in one batch: [frames.Count, D].</summary>
+    /// <summary>Basic features of the listed frames, in runs of <see cref="BackboneRunner.MaxBatch"/> images: [frames.Count, D].</summary>
     private static float[] Features(BackboneRunner runner, ReadOnlySpan<byte> crops, List<int> frames, CropCopy copy)
     {
         var length = frames.Count * runner.Backbone.InputLength;

@@ -12,7 +12,8 @@ namespace EmotionML.FaceFeatures;
 /// <summary>
 /// Runs a frozen face CNN (<see cref="FaceBackboneKind"/>) on every real frame's 224×224 aligned crop and writes
 /// <c>FaceFeatures</c> = vector&lt;float&gt;[MaxFrames·D] with dimensions [MaxFrames, D] (padding rows zero), D set by the
-/// enhancement. All real frames of a clip (or all transformed copies of a frame) go through the backbone in one batch.
+/// enhancement. The real frames of a clip (or the transformed copies of its frames) go through the backbone in runs of
+/// several images (about one 224² image's worth of input per run on the CPU, up to 64 images on CUDA).
 /// The backbone ONNX bytes are stored in the model zip and sha256-checked when loaded.
 /// </summary>
 public sealed class FaceFeatureTransformer : EmotionTransformerBase<FaceFeatureOptions>, IDisposable

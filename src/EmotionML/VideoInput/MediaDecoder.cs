@@ -55,8 +55,10 @@ internal sealed record DecodedFrames(byte[] Pixels, int Count, int Width, int He
 
 /// <summary>
 /// Decodes media through the ffmpeg/ffprobe command-line programs (Debian's ffmpeg package). Processes are used rather
-/// than a binding so that every codec ffmpeg knows works, with no native library to ship. One clip costs one ffprobe run
-/// and one ffmpeg run: the raw RGB frames come back over stdout, the 16 kHz mono PCM through a temporary file.
+/// than a binding so that every codec ffmpeg knows works, with no native library to ship. One clip costs one ffmpeg run
+/// (the raw RGB frames come back over stdout, the 16 kHz mono PCM through a temporary file), after its headers are read:
+/// in process for MP4/MOV (<see cref="IsoMediaHeader"/>), by one ffprobe run for any other container or whenever the
+/// header reader is not sure.
 /// Errors become <see cref="MediaFileException"/> with the path as the caller gave it.
 /// </summary>
 /// <remarks>
@@ -95,6 +97,9 @@ internal sealed partial class MediaDecoder
 
     /// <summary>The ffprobe program of this decoder.</summary>
     public string Ffprobe { get; init; }
+
+    /// <summary>Read MP4/MOV headers in process instead of running ffprobe (default true; false: always ffprobe).</summary>
+    public bool ReadHeaders { get; init; } = true;
 
     /// <summary>
     /// Checks that <paramref name="path"/> names an existing, non-empty local regular file within
@@ -136,8 +141,19 @@ internal sealed partial class MediaDecoder
         return full;
     }
 
-    /// <summary>Runs ffprobe on the file checked by <see cref="CheckFile"/>.</summary>
+    /// <summary>
+    /// Reads MP4/MOV headers in process (<see cref="IsoMediaHeader"/>) when <see cref="ReadHeaders"/> is set, and runs
+    /// ffprobe otherwise or whenever the header reader is not sure (any other container, any odd or broken MP4).
+    /// </summary>
     public MediaInfo Probe(string path, string fullPath, CancellationToken cancellation = default)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        if (ReadHeaders && IsoMediaHeader.TryRead(fullPath) is { } info) return info;
+        return RunProbe(path, fullPath, cancellation);
+    }
+
+    /// <summary>Runs ffprobe on the file checked by <see cref="CheckFile"/>.</summary>
+    internal MediaInfo RunProbe(string path, string fullPath, CancellationToken cancellation = default)
     {
         var args = new List<string> { "-hide_banner", "-v", "level+warning" };
         args.AddRange(InputOptions());

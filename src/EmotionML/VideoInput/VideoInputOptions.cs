@@ -37,8 +37,9 @@ public enum DecodeErrorPolicy
 /// Options of the video input stage (<see cref="VideoInputEstimator"/>).
 /// </summary>
 /// <remarks>
-/// <para>Every clip is decoded by one ffprobe run and one ffmpeg run, which stops reading video after the last sampled
-/// frame. Clips are treated as untrusted: only a path to an existing local regular file is accepted (no URLs or protocol
+/// <para>Every clip is decoded by one ffmpeg run, which stops reading video after the last sampled frame. Its headers
+/// are read before: in process for MP4/MOV, by one ffprobe run for other containers and for any MP4 the header reader
+/// is not sure of. Clips are treated as untrusted: only a path to an existing local regular file is accepted (no URLs or protocol
 /// prefixes), ffmpeg may open only that file (protocol whitelist <c>file</c>), only the containers EmotionML supports are
 /// demuxed (mp4/mov/m4a/3gp, Matroska/WebM, AVI, FLV, MP3, WAV, FLAC, Ogg, MPEG-TS/PS, AAC; never playlists or concat
 /// lists), and <see cref="MaxFileBytes"/>, <see cref="MaxDurationSeconds"/> and <see cref="MaxSourceFrameSide"/> are

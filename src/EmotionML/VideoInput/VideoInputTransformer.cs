@@ -62,7 +62,7 @@ public sealed class VideoInputTransformer : EmotionTransformerBase<VideoInputOpt
     private protected override BoundMapper Bind(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
 
     /// <summary>
-    /// Decodes one clip outside any pipeline (same code path as the transformer): one ffprobe and one ffmpeg run.
+    /// Decodes one clip outside any pipeline (same code path as the transformer): the headers (in process for MP4/MOV, else one ffprobe run) and one ffmpeg run.
     /// Throws <see cref="MediaFileException"/> whatever <see cref="VideoInputOptions.OnError"/> says.
     /// </summary>
     internal DecodedClip Decode(string path, CancellationToken cancellation = default) => Decode(path, new MediaDecoder(Settings), cancellation);

@@ -86,13 +86,14 @@ public sealed class BackboneRunnerTests
     [Fact]
     public void CopiesOfSeveralFramesInOneRunGiveEachFramesOwnFMean()
     {
-        // mini-Xception: three frames' 18 copies per run; five real frames of seven → runs of 3 and 2 frames.
+        // mini-Xception: two frames' 18 copies per run (36 images of 64² fit in one 224² image's input); five real frames
+        // of seven → runs of 2, 2 and 1 frames.
         const int frames = 7, crop = 224 * 224 * 3;
         var options = new FaceFeatureOptions { Backbone = FaceBackboneKind.MiniXception, Enhancement = FeatureEnhancement.FMeanStd };
         var b = FaceBackbone.Of(options.Backbone);
         var model = File.ReadAllBytes(b.Model.Resolve());
         using var extractor = new FaceFeatureExtractor(options, model, null);
-        Assert.Equal(3, FaceFeatureExtractor.FramesPerRun(extractor.Primary, 18));
+        Assert.Equal(2, FaceFeatureExtractor.FramesPerRun(extractor.Primary, 18));
         var rng = new Random(9);
         var crops = new byte[frames * crop];
         rng.NextBytes(crops);

@@ -76,6 +76,7 @@ public sealed class FaceFeatureTests(ITestOutputHelper output)
         {
             var bytes = ModelBytes(kind);
             using var runner = new BackboneRunner(FaceBackbone.Of(kind), bytes, new OnnxExecutionOptions { IntraOpThreads = 1 });
+            runner.MaxBatch = Frames; // all frames in one run (the stage's CPU default runs DenseNet-121 one image at a time)
             var b = runner.Backbone;
             var input = new float[Frames * b.InputLength];
             var scratch = runner.NewScratch();

@@ -37,7 +37,7 @@ public sealed class MediaProcessTests
         var dir = TestData.TempDir("timeout");
         var pidFile = Path.Combine(dir, "pid");
         var options = new VideoInputOptions { ProcessTimeout = TimeSpan.FromSeconds(1) };
-        var decoder = new MediaDecoder(options) { Ffprobe = Hanging(dir, pidFile) };
+        var decoder = new MediaDecoder(options) { Ffprobe = Hanging(dir, pidFile), ReadHeaders = false };
         var sw = Stopwatch.StartNew();
         var e = Assert.Throws<MediaFileException>(() => new VideoInputTransformer(new MLContext(1), options).Decode(Clip, decoder));
         Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 20);
@@ -104,7 +104,7 @@ public sealed class MediaProcessTests
     {
         var dir = TestData.TempDir("bad-probe");
         var options = new VideoInputOptions();
-        var decoder = new MediaDecoder(options) { Ffprobe = MediaTools.Script(Path.Combine(dir, "probe.sh"), """echo '{"streams": [{"index": 0, "codec_type": "video", "height": 270}]}'""") };
+        var decoder = new MediaDecoder(options) { Ffprobe = MediaTools.Script(Path.Combine(dir, "probe.sh"), """echo '{"streams": [{"index": 0, "codec_type": "video", "height": 270}]}'"""), ReadHeaders = false };
         var e = Assert.Throws<MediaFileException>(() => new VideoInputTransformer(new MLContext(1), options).Decode(Clip, decoder));
         Assert.Equal(MediaProblem.Corrupt, e.Problem);
         Assert.Contains("the video stream states no frame size", e.Message);
@@ -114,8 +114,12 @@ public sealed class MediaProcessTests
     public void MissingDecoderProgramIsDecoderUnavailable()
     {
         var options = new VideoInputOptions();
-        var decoder = new MediaDecoder(options) { Ffprobe = "/nonexistent/ffprobe" };
+        var decoder = new MediaDecoder(options) { Ffprobe = "/nonexistent/ffprobe", ReadHeaders = false };
         var e = Assert.Throws<MediaFileException>(() => new VideoInputTransformer(new MLContext(1), options).Decode(Clip, decoder));
+        Assert.Equal(MediaProblem.DecoderUnavailable, e.Problem);
+        // An MP4 whose headers are read in process needs no ffprobe, but still ffmpeg.
+        decoder = new MediaDecoder(options) { Ffmpeg = "/nonexistent/ffmpeg", Ffprobe = "/nonexistent/ffprobe" };
+        e = Assert.Throws<MediaFileException>(() => new VideoInputTransformer(new MLContext(1), options).Decode(Clip, decoder));
         Assert.Equal(MediaProblem.DecoderUnavailable, e.Problem);
     }
 }

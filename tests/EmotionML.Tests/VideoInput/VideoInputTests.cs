@@ -68,6 +68,7 @@ public sealed class VideoInputTests
     }
 
     [Fact]
+    // The ffprobe path (ReadHeaders = false); the in-process MP4 header path is IsoMediaHeaderTests' one-run test.
     public void OneProbeAndOneFfmpegRunPerClipAndVideoDecodingStopsAfterTheLastSampledFrame()
     {
         var dir = TestData.TempDir("one-run");
@@ -81,7 +82,7 @@ public sealed class VideoInputTests
             $"echo ffmpeg >> '{calls}'\nfor a in \"$@\"; do if [ \"$a\" = level+info ]; then set -- \"$@\" level+verbose; else set -- \"$@\" \"$a\"; fi; shift; done\nexec ffmpeg \"$@\" 2>> '{log}'");
         var options = new VideoInputOptions { FrameCount = 3 };
         var stage = new VideoInputTransformer(_ml, options);
-        var decoder = new MediaDecoder(options) { Ffmpeg = ffmpeg, Ffprobe = probe };
+        var decoder = new MediaDecoder(options) { Ffmpeg = ffmpeg, Ffprobe = probe, ReadHeaders = false };
         var full = decoder.CheckFile(clip);
         var info = decoder.Probe(clip, full);
         var (frames, audio) = decoder.Decode(clip, full, info, [0, 5, 10], decodeAudio: true);
