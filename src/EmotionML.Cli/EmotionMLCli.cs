@@ -84,6 +84,7 @@ public static class EmotionMLCli
         root.Subcommands.Add(ManifestCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
         root.Subcommands.Add(TrainAudioCommand.Create(context));
+        root.Subcommands.Add(TrainFaceCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(ExtractCommand.Create(context));

@@ -1,5 +1,6 @@
 using EmotionML.Training;
 using EmotionML.Training.AudioCnn;
+using EmotionML.Training.FaceTuning;
 using EmotionML.Training.Fusion;
 using Microsoft.ML.Data;
 
@@ -83,5 +84,23 @@ public static class EmotionTrainingCatalog
     /// </code>
     /// </example>
     public static AudioCnnTrainer TrainAudioCnn(this TransformsCatalog catalog, AudioCnnTrainerOptions options)
+        => new(CatalogUtils.GetEnvironment(catalog ?? throw new ArgumentNullException(nameof(catalog))), options);
+
+    /// <summary>
+    /// Fine-tunes a face backbone on labelled face images (ImagePath text, key Label) with the CPU recipe of
+    /// <see cref="FaceBackboneTrainer"/> and returns the face-feature stage running the fine-tuned graph.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="options">The options; copied.</param>
+    /// <example>
+    /// <code>
+    /// var tuner = mlContext.Transforms.FineTuneFaceBackbone(new FaceBackboneTrainerOptions
+    /// {
+    ///     Backbone = FaceBackboneKind.MobileFaceNet,
+    ///     Trained = r => File.WriteAllBytes("mobilefacenet-fer2013.onnx", r.Model),
+    /// });
+    /// </code>
+    /// </example>
+    public static FaceBackboneTrainer FineTuneFaceBackbone(this TransformsCatalog catalog, FaceBackboneTrainerOptions options)
         => new(CatalogUtils.GetEnvironment(catalog ?? throw new ArgumentNullException(nameof(catalog))), options);
 }

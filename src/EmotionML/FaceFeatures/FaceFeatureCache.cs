@@ -47,13 +47,14 @@ public sealed class FaceFeatureCache
 
     private int _hits, _misses, _corrupt;
 
-    /// <summary>The settings part of the key: everything in <paramref name="o"/> that changes the features, plus the model hashes.</summary>
-    internal static string SettingsKey(FaceFeatureOptions o)
+    /// <summary>The settings part of the key: everything in <paramref name="o"/> that changes the features, plus the model hashes (<paramref name="fineTunedSha"/>: a fine-tuned backbone file's own sha256).</summary>
+    internal static string SettingsKey(FaceFeatureOptions o, string? fineTunedSha = null)
     {
         var b = new StringBuilder();
         b.Append(CultureInfo.InvariantCulture, $"v{FormatVersion};{o.Backbone};{FaceBackbone.Of(o.Backbone).Model.Sha256};{o.Enhancement}");
         if (o.Enhancement == FeatureEnhancement.FArMean)
             b.Append(CultureInfo.InvariantCulture, $";{o.SecondBackbone};{FaceBackbone.Of(o.SecondBackbone).Model.Sha256}");
+        if (fineTunedSha != null) b.Append(CultureInfo.InvariantCulture, $";fine-tuned={fineTunedSha}");
         if (o.WholeCropInput) b.Append(";whole-crop");
         foreach (var c in o.Copies())
             b.Append(CultureInfo.InvariantCulture, $";{c.RotationDegrees:R},{c.Scale:R},{(c.Mirror ? 1 : 0)}");

@@ -19,7 +19,7 @@ public sealed class FaceFeatureEstimator : EmotionTrivialEstimator<FaceFeatureTr
     private protected override FaceFeatureTransformer CreateTransformer()
     {
         var o = Options;
-        var model = File.ReadAllBytes(FaceBackbone.Of(o.Backbone).Model.Resolve(o.ModelPath));
+        var model = FineTunedBackbone.Load(FaceBackbone.Of(o.Backbone), o.ModelPath);
         byte[]? second = o.Enhancement == FeatureEnhancement.FArMean
             ? File.ReadAllBytes(FaceBackbone.Of(o.SecondBackbone).Model.Resolve(o.SecondModelPath))
             : null;

@@ -13,7 +13,7 @@ public sealed class FaceFeatureOptions : IStageOptions<FaceFeatureOptions>
     /// <summary>The backbone CNN. Default <see cref="FaceBackboneKind.FerDenseNet121"/> (1024-d).</summary>
     public FaceBackboneKind Backbone { get; set; } = FaceBackboneKind.FerDenseNet121;
 
-    /// <summary>ONNX file of <see cref="Backbone"/>; null finds the default file as <see cref="KnownModel.Resolve"/> does (next to the application, <c>EMOTIONML_MODELS</c>, the shared folder). Its sha256 is checked.</summary>
+    /// <summary>ONNX file of <see cref="Backbone"/>; null finds the default file as <see cref="KnownModel.Resolve"/> does (next to the application, <c>EMOTIONML_MODELS</c>, the shared folder). Its sha256 is checked; a file fine-tuned by EmotionML.Training (e.g. <c>emotionml train-face</c>) is accepted by its metadata and interface instead (see the face-feature docs).</summary>
     [JsonIgnore]
     public string? ModelPath { get; set; }
 

@@ -33,12 +33,12 @@ public sealed class FaceFeatureTransformer : EmotionTransformerBase<FaceFeatureO
         Settings.Execution = StageLog.Routed(Settings.Execution, Host);
         _model = model;
         _secondModel = secondModel;
-        ModelFiles.CheckBytes(model, FaceBackbone.Of(Settings.Backbone).Model, "face features backbone");
+        var fineTuned = FineTunedBackbone.Check(model, FaceBackbone.Of(Settings.Backbone), "face features backbone");
         if (Settings.Enhancement == FeatureEnhancement.FArMean)
             ModelFiles.CheckBytes(secondModel ?? throw new ArgumentNullException(nameof(secondModel)), FaceBackbone.Of(Settings.SecondBackbone).Model, "face features second backbone");
         _extractor = new Lazy<FaceFeatureExtractor>(() => new FaceFeatureExtractor(Settings, _model, _secondModel), LazyThreadSafetyMode.ExecutionAndPublication);
         _cache = Settings.CacheDirectory is { } dir ? new FaceFeatureCache(dir) : null;
-        _settingsKey = FaceFeatureCache.SettingsKey(Settings);
+        _settingsKey = FaceFeatureCache.SettingsKey(Settings, fineTuned);
     }
 
     /// <summary>Per-frame feature dimension D.</summary>
@@ -57,7 +57,7 @@ public sealed class FaceFeatureTransformer : EmotionTransformerBase<FaceFeatureO
     {
         var options = ModelFormat.LoadOptions<FaceFeatureOptions>(ctx, GetVersionInfo(), Stage, o => o.Validate());
         var model = ModelFormat.ReadBlob(ctx, "Backbone.onnx", Stage);
-        ModelFiles.CheckBytes(model, FaceBackbone.Of(options.Backbone).Model, "face features backbone (from the model zip)");
+        FineTunedBackbone.Check(model, FaceBackbone.Of(options.Backbone), "face features backbone (from the model zip)");
         byte[]? second = null;
         if (options.Enhancement == FeatureEnhancement.FArMean)
         {

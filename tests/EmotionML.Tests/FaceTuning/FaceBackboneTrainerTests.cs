@@ -1,0 +1,76 @@
+using EmotionML.FaceFeatures;
+using EmotionML.Training;
+using EmotionML.Training.FaceTuning;
+using Microsoft.ML;
+using Xunit;
+
+namespace EmotionML.Tests.FaceTuning;
+
+/// <summary>The face-backbone trainer on a tiny FER2013 subset: a stopped run resumes exactly; options are validated.</summary>
+public sealed class FaceBackboneTrainerTests : Fusion.TorchTestBase
+{
+    private sealed class Row
+    {
+        public string ImagePath { get; set; } = "";
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class KeyRow
+    {
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    private static readonly string Cache = TestData.TempDir("face-tuning-cache");
+
+    private static byte[] Train(string? checkpoint, int stopAfter = 0)
+    {
+        var ml = new MLContext(1);
+        var images = FerImages.Load(SharedPaths.Combine("data", "fer2013"), "Training").GroupBy(i => i.Label).SelectMany(g => g.Take(3)).ToList();
+        var data = ml.Data.LoadFromEnumerable(images.Select(i => new Row { ImagePath = i.Path, Label = FerImages.Classes[i.Label] }));
+        var keys = ml.Data.LoadFromEnumerable(FerImages.Classes.Select(c => new KeyRow { Label = c }));
+        using var cancel = new CancellationTokenSource();
+        byte[]? model = null;
+        var o = new FaceBackboneTrainerOptions
+        {
+            Backbone = FaceBackboneKind.MobileFaceNet, Copies = 2, CacheDirectory = Cache, Execution = { IntraOpThreads = 1 },
+            Training = new TrainerOptions
+            {
+                MaxEpochs = 3, BatchSize = 8, LearningRate = 1e-3, ValidationFraction = 0.3, EarlyStoppingPatience = 5, Seed = 3, Threads = 1,
+                CheckpointPath = checkpoint, Cancellation = cancel.Token,
+                Progress = new SyncProgress(p => { if (p.Epoch == stopAfter) cancel.Cancel(); }),
+            },
+            Trained = r => model = r.Model,
+        };
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: keys).Fit(data).Transform(data);
+        Assert.Equal(512, ml.Transforms.FineTuneFaceBackbone(o).Fit(keyed).FeatureDimension);
+        return model!;
+    }
+
+    [Fact]
+    public void StoppedAndResumedFineTuningEqualsAnUninterruptedOne()
+    {
+        var straight = Train(null);
+        var checkpoint = Path.Combine(TestData.TempDir("face-resume"), "face.ckpt");
+        Assert.ThrowsAny<OperationCanceledException>(() => Train(checkpoint, stopAfter: 1));
+        Assert.True(File.Exists(checkpoint + ".json"));
+        Assert.Equal(straight, Train(checkpoint));
+        // The written graph differs from the shipped one and is accepted by the face stage as a fine-tuned file.
+        var shipped = File.ReadAllBytes(ModelFiles.MobileFaceNet.Resolve());
+        Assert.NotEqual(shipped.Length, straight.Length);
+        Assert.NotNull(FineTunedBackbone.Check(straight, FaceBackbone.Of(FaceBackboneKind.MobileFaceNet), "tuned.onnx"));
+    }
+
+    [Fact]
+    public void OptionsAreValidatedWhenTheTrainerIsMade()
+    {
+        var ml = new MLContext(1);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.FineTuneFaceBackbone(new FaceBackboneTrainerOptions { Copies = 0 }));
+        Assert.StartsWith("Copies must be in 1..16.", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.FineTuneFaceBackbone(new FaceBackboneTrainerOptions { MaxImages = -1 }));
+    }
+}
