@@ -80,15 +80,15 @@ internal static class AudioCnnExperiment
         Parallel.ForEach(Enumerable.Range(0, clips.Count).Chunk(Math.Max(1, clips.Count / 8)), new ParallelOptions { MaxDegreeOfParallelism = 2 }, chunk =>
         {
             var partFailures = new List<ClipFailure>();
-            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames, partFailures);
+            // Progress once per clip (the count done so far), not once per part.
+            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames, partFailures, () => progress?.Report(Interlocked.Increment(ref done)));
             lock (failures) failures.AddRange(partFailures);
             for (var j = 0; j < chunk.Length; j++) (result[chunk[j]], valid[chunk[j]]) = (part[j], counts[j]);
-            progress?.Report(Interlocked.Add(ref done, chunk.Length));
         });
         return (result, valid);
     }
 
-    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, List<ClipFailure> failures)
+    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, List<ClipFailure> failures, Action clipDone)
     {
         var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }));
         var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false })
@@ -116,6 +116,7 @@ internal static class AudioCnnExperiment
                 result.Add(new float[frames * 200]);
                 valid.Add(0);
             }
+            clipDone();
         }
         return (result.ToArray(), valid.ToArray());
     }

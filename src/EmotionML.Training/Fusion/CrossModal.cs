@@ -113,7 +113,10 @@ public sealed class FactorizedBilinearPooling : CrossModalFusion
         // Explicit Scalars kept alive around the calls (see AttentionPooling.Normalise).
         using var sqrtEps = SqrtEpsilon.ToScalar();
         using var normEps = NormEpsilon.ToScalar();
-        if (SignedSqrt) z = z.sign() * (z.abs() + sqrtEps).sqrt();
+        // add(x, alpha) with an explicit alpha: `tensor + scalar` is add(x) = add(x, 1), whose implicit alpha Scalar can
+        // be finalized while libtorch reads it (seen as "Expected false to be true" from Scalar::toFloat in add_Scalar).
+        using var one = 1f.ToScalar();
+        if (SignedSqrt) z = z.sign() * z.abs().add(sqrtEps, one).sqrt();
         // z·z, not square(): TorchSharp's square() is pow with an implicit temporary Scalar (use-after-free under GC pressure).
         return z / (z * z).sum(1, keepdim: true).sqrt().clamp_min(normEps);
     }
