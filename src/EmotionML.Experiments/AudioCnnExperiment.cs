@@ -71,7 +71,7 @@ internal static class AudioCnnExperiment
         return -1;
     }
 
-    private static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress, List<ClipFailure> failures)
+    internal static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress, List<ClipFailure> failures)
     {
         // Two decoders at once: decoding is mostly ffmpeg process start-up.
         var result = new float[clips.Count][];
