@@ -201,7 +201,8 @@ public static class FusionExperiment
             .Append(ml.Transforms.AlignFaces(frames));
         foreach (var v in variants)
         {
-            var o = System.Text.Json.JsonSerializer.Deserialize<FaceFeatureOptions>(System.Text.Json.JsonSerializer.Serialize(v.Options))!;
+            // Clone, not a JSON round trip: the deployment settings (ModelPath of a fine-tuned backbone, execution) are not serialised.
+            var o = v.Options.Clone();
             o.OutputColumnName = "F_" + v.Name;
             pipeline = pipeline.Append(ml.Transforms.ExtractFaceFeatures(o));
         }
