@@ -20,7 +20,8 @@ internal readonly record struct FerCopy(double RotationDegrees, double Scale, do
     {
         if (copy == 0) return new(0, 1, 0, 0, false);
         if (copy == 1) return new(0, 1, 0, 0, true);
-        var rng = new Random(HashCode.Combine(seed, imageIndex, copy) & int.MaxValue);
+        // A fixed mix, not HashCode.Combine (randomised per process): a cache resumed by another process gets the same copies.
+        var rng = new Random((int)(unchecked((uint)seed * 2654435761u ^ (uint)imageIndex * 40503u ^ (uint)copy * 2246822519u) & int.MaxValue));
         return new(rng.NextDouble() * 20 - 10, 0.9 + 0.2 * rng.NextDouble(), rng.NextDouble() * 0.08 - 0.04, rng.NextDouble() * 0.08 - 0.04, rng.Next(2) == 1);
     }
 

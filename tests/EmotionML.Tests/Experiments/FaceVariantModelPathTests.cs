@@ -15,7 +15,7 @@ public sealed class FaceVariantModelPathTests
         // copied by a JSON round trip, ModelPath (a deployment setting, not serialised) was dropped and the shipped model ran.
         var dir = TestData.TempDir("variant-model-path");
         var notAModel = Path.Combine(dir, "not-a-backbone.onnx");
-        File.WriteAllText(notAModel, "not an ONNX graph");
+        File.WriteAllText(notAModel, $"not an ONNX graph {Guid.NewGuid()}");  // unique bytes: no feature-cache key repeats
         var clips = new List<ClipRecord> { new(TestData.Javanese("01-01-01_01.mp4"), "neutral", "01") };
         var set = new FusionFeatureSet { Clips = clips, Frames = 2, FrameMask = new float[1][] };
         var variant = new FaceVariant("basic-minixception-file", new FaceFeatureOptions { Backbone = FaceBackboneKind.MiniXception, ModelPath = notAModel });
