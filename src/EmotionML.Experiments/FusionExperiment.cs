@@ -53,6 +53,34 @@ public sealed class FusionFeatureSet
     /// </summary>
     public List<ClipFailure> Failures { get; } = [];
 
+    /// <summary>
+    /// Adds face variant <paramref name="name"/>: the features of <paramref name="variants"/> (all present) joined frame
+    /// by frame, so that frame f of a clip holds variant 1's D1 values of frame f, then variant 2's, and so on.
+    /// </summary>
+    /// <exception cref="ArgumentException">A variant is missing, or fewer than two are named.</exception>
+    public void ConcatenateFace(string name, IReadOnlyList<string> variants)
+    {
+        if (variants.Count < 2) throw new ArgumentException("At least two face variants are needed to join.", nameof(variants));
+        var parts = variants.Select(v => Face.TryGetValue(v, out var f) ? f : throw new ArgumentException($"Face variant '{v}' is not in the set (have: {string.Join(", ", Face.Keys)}).", nameof(variants))).ToList();
+        var dim = parts.Sum(p => p.Dim);
+        var values = new float[Clips.Count][];
+        for (var c = 0; c < Clips.Count; c++)
+        {
+            var row = new float[Frames * dim];
+            for (var f = 0; f < Frames; f++)
+            {
+                var at = f * dim;
+                foreach (var (v, d) in parts)
+                {
+                    Array.Copy(v[c], f * d, row, at, d);
+                    at += d;
+                }
+            }
+            values[c] = row;
+        }
+        Face[name] = (values, dim);
+    }
+
     /// <summary>The set without the clips of <see cref="Failures"/> (which it still lists), rows in the same order.</summary>
     public FusionFeatureSet WithoutFailures()
     {

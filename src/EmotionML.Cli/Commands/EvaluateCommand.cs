@@ -41,11 +41,12 @@ internal static class EvaluateCommand
         var noMeanStd2 = new Option<bool>("--no-fmeanstd2") { Description = "With --experiments: leave out F-MeanStd-2 (its own 18 copies per frame: the costliest variant on CPU)." };
         var speakerAdaptation = new Option<bool>("--speaker-adaptation") { Description = "Run the speaker-adaptation protocol instead (its own protocol: each speaker normalised by its own unlabelled clips; leave-one-speaker-out × 3 seeds, beside the plain speaker-independent rows)." };
         var calibrationClips = new Option<int>("--calibration-clips") { Description = "With --speaker-adaptation: unlabelled calibration clips of the held-out speaker. Default 6.", DefaultValueFactory = _ => 6 };
+        var extraBackbones = new Option<string?>("--extra-backbones") { Description = "With --speaker-adaptation: comma-separated shipped backbones (densenet121 → ferdensenet121, mobilefacenet, minixception) whose Basic frame features are joined to --backbone's.", HelpName = "list" };
         var probeOnly = new Option<bool>("--probe-only") { Description = "With --speaker-adaptation: only the linear-probe rows (no fusion head)." };
         var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and seed and scored with ML.NET's evaluator, beside a linear probe on the same features. Prints accuracy, macro-F1 and the confusion matrix.")
         {
             dataset, manifest, folds, seeds, frames, backbone, backboneOnnx, enhancement, enhancementBackbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs,
-            validationSpeakers, standardize, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly,
+            validationSpeakers, standardize, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones,
         };
         command.SetAction(parse =>
         {
@@ -82,8 +83,8 @@ internal static class EvaluateCommand
             o.Training.Device = ctx.Device;
             if (o.Head.Modalities != Modalities.FaceOnly || all) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
             if (parse.GetValue(speakerAdaptation))
-                return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Backbone, o.Frames, o.Training.MaxEpochs, parse.GetValue(seed), parse.GetValue(calibrationClips), parse.GetValue(probeOnly),
-                    o.AudioCnnOnnx, parse.GetValue(markdown));
+                return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Backbone, o.BackboneOnnx, ParseBackbones(parse.GetValue(extraBackbones)), o.Frames, o.Training.MaxEpochs,
+                    parse.GetValue(seed), parse.GetValue(calibrationClips), parse.GetValue(probeOnly), o.AudioCnnOnnx, parse.GetValue(markdown));
             var (rows, features) = ExperimentSuite.Run(ml, clips, o, log, set =>
             {
                 set = ClipFailures.Report(ctx, set);
@@ -120,6 +121,20 @@ internal static class EvaluateCommand
             if (!Enum.TryParse<ExperimentSections>(name, ignoreCase: true, out var s) || s == ExperimentSections.All)
                 throw new InvalidInputException($"--sections {name}: expected main, ablation, modalities, grid, enhancement, ensemble or backbones.");
             result |= s;
+        }
+        return result;
+    }
+
+    internal static IReadOnlyList<FaceBackboneKind> ParseBackbones(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return [];
+        var result = new List<FaceBackboneKind>();
+        foreach (var name in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var text = name.Equals("densenet121", StringComparison.OrdinalIgnoreCase) ? nameof(FaceBackboneKind.FerDenseNet121) : name;
+            if (!Enum.TryParse<FaceBackboneKind>(text, ignoreCase: true, out var b) || !Enum.IsDefined(b))
+                throw new InvalidInputException($"--extra-backbones {name}: expected {string.Join(", ", Enum.GetNames<FaceBackboneKind>().Select(n => n.ToLowerInvariant()))}.");
+            result.Add(b);
         }
         return result;
     }

@@ -10,14 +10,24 @@ namespace EmotionML.Cli.Commands;
 /// </summary>
 internal static class SpeakerAdaptationEvaluation
 {
-    public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind backbone, int frames, int epochs, int seed, int calibrationClips, bool probeOnly,
-        string? audioCnnOnnx, FileInfo? markdown)
+    public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind backbone, string? backboneOnnx, IReadOnlyList<FaceBackboneKind> extraBackbones,
+        int frames, int epochs, int seed, int calibrationClips, bool probeOnly, string? audioCnnOnnx, FileInfo? markdown)
     {
         var ml = ctx.CreateMLContext(seed);
         var log = new SyncProgress<string>(ctx.Error.WriteLine);
         var set = new FusionFeatureSet { Clips = clips, Frames = frames, FrameMask = new float[clips.Count][] };
-        var variant = $"basic-{ExperimentSuite.Short(backbone)}";
-        ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, [new(variant, new FaceFeatureOptions { Backbone = backbone })], new SyncProgress<int>(_ => step(null))));
+        var main = $"basic-{ExperimentSuite.Short(backbone)}{(backboneOnnx == null ? "" : "-file")}";
+        var variants = new List<FaceVariant> { new(main, new FaceFeatureOptions { Backbone = backbone, ModelPath = backboneOnnx }) };
+        variants.AddRange(extraBackbones.Where(b => b != backbone || backboneOnnx != null).Distinct()
+            .Select(b => new FaceVariant($"basic-{ExperimentSuite.Short(b)}", new FaceFeatureOptions { Backbone = b })));
+        ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, variants, new SyncProgress<int>(_ => step(null))));
+        var variant = main;
+        if (variants.Count > 1)
+        {
+            // The backbones' frame features side by side: one face feature of D1 + D2 + … per frame.
+            variant = string.Join("+", variants.Select(v => v.Name));
+            set.ConcatenateFace(variant, variants.Select(v => v.Name).ToList());
+        }
         if (audioCnnOnnx != null) FusionExperiment.AddAudioFeatures(ml, set, audioCnnOnnx, 300);
         set = ClipFailures.Report(ctx, set);
         var o = new SpeakerAdaptationOptions { Seeds = [seed, seed + 1, seed + 2], CalibrationClips = calibrationClips, IncludeHead = !probeOnly };

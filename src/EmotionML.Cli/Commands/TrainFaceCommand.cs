@@ -43,10 +43,11 @@ internal static class TrainFaceCommand
         var cacheOnly = new Option<bool>("--cache-only") { Description = "Only compute the cached Training activations (all copies) and exit." };
         var testOnly = new Option<bool>("--cache-test-only") { Description = "Only compute the cached PublicTest activations (another process may be filling the Training ones) and exit." };
         var onnxCheck = new Option<int>("--onnx-check") { Description = "Also run the written ONNX file on ONNX Runtime on the first N PublicTest images and report its agreement with the cached evaluation. Default 200.", DefaultValueFactory = _ => 200 };
+        var shippedLogits = new Option<bool>("--shipped-logits") { Description = "Only score the shipped backbone's own emotion classifier (densenet121) on all of PublicTest with ONNX Runtime and exit: the as-shipped row." };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("train-face", "Fine-tune a face backbone on FER2013 Training on the CPU (frozen early blocks cached with ONNX Runtime, last blocks + a 7-class head trained with TorchSharp, checkpointed: rerun the same command to resume), write the trained weights back into the ONNX graph, and report FER2013 PublicTest accuracy.")
         {
-            backbone, fer, epochs, freeze, headOnly, copies, lr, limit, output, trainImages, cacheOnly, testOnly, onnxCheck, seed,
+            backbone, fer, epochs, freeze, headOnly, copies, lr, limit, output, trainImages, cacheOnly, testOnly, onnxCheck, shippedLogits, seed,
         };
         command.SetAction(parse =>
         {
@@ -85,6 +86,15 @@ internal static class TrainFaceCommand
             o.Training.CheckpointPath = path + ".ckpt";
             o.Training.Progress = new SyncProgress<TrainingProgress>(p => log.Report(FormattableString.Invariant(
                 $"epoch {p.Epoch}/{p.MaxEpochs}: train loss {p.TrainLoss:0.000}, validation loss {p.ValidationLoss:0.000}, validation accuracy {100 * p.ValidationAccuracy:0.0} %{(p.IsBest ? " (best)" : "")}, {p.Seconds:0} s")));
+            if (parse.GetValue(shippedLogits))
+            {
+                var shipped = FaceBackbone.Of(kind);
+                if (shipped.LogitsTensor is not { } logits)
+                    throw new InvalidInputException($"--shipped-logits: the shipped {kind} has no emotion classifier (it is a face-recognition network); use --head-only for its as-shipped row.");
+                var (shippedAccuracy, _) = FaceLogitsEvaluation.Run(File.ReadAllBytes(shipped.Model.Resolve(null)), shipped, logits, test, o.Execution, o.Log);
+                ctx.Output.WriteLine(FormattableString.Invariant($"shipped {kind} classifier on FER2013 PublicTest ({test.Count} images): {100 * shippedAccuracy:0.0} %"));
+                return ExitCodes.Ok;
+            }
             if (parse.GetValue(testOnly))
             {
                 var (_, cache) = FaceBackboneTrainer.OpenCache(o);
