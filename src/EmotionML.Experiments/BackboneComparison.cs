@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using EmotionML.FaceAlignment;
 using EmotionML.FaceFeatures;
+using EmotionML.Training.FaceTuning;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using SkiaSharp;
 
 namespace EmotionML.Experiments;
 
@@ -46,16 +46,7 @@ internal static class BackboneComparison
     /// <summary>Decodes an image file's bytes (any size, gray or colour) to a 224×224 RGB24 buffer (bilinear, aspect not kept).</summary>
     internal static byte[] DecodeTo224(byte[] encoded)
     {
-        using var bitmap = SKBitmap.Decode(encoded) ?? throw new InvalidInputException("an image could not be decoded");
-        int w = bitmap.Width, h = bitmap.Height;
-        var rgb = new byte[w * h * 3];
-        for (var y = 0; y < h; y++)
-            for (var x = 0; x < w; x++)
-            {
-                var c = bitmap.GetPixel(x, y);
-                var o = (y * w + x) * 3;
-                rgb[o] = c.Red; rgb[o + 1] = c.Green; rgb[o + 2] = c.Blue;
-            }
+        var (rgb, w, h) = FerImages.Decode(encoded);
         var crop = new byte[224 * 224 * 3];
         ImageWarp.Warp(rgb, w, h, crop, 224, 224, Affine2D.Scale(224.0 / w, 224.0 / h));
         return crop;

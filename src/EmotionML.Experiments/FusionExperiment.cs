@@ -442,7 +442,8 @@ public static class FusionExperiment
         return cv;
     }
 
-    private static IDataView View(MLContext ml, FusionFeatureSet set, string faceVariant, IEnumerable<int> rows)
+    /// <summary>The head's input view of <paramref name="rows"/>: VideoPath, Label, Speaker, Row and the feature and mask columns.</summary>
+    internal static IDataView View(MLContext ml, FusionFeatureSet set, string faceVariant, IEnumerable<int> rows)
     {
         var data = ml.Data.LoadFromEnumerable(rows.Select(i => new ClipRow { VideoPath = set.Clips[i].Path, Label = set.Clips[i].Label, Speaker = set.Clips[i].Speaker, Row = i }).ToList());
         var columns = new List<InMemoryColumns.Column>();

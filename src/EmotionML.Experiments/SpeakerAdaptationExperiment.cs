@@ -93,7 +93,7 @@ internal static class SpeakerAdaptationExperiment
         var probeRows = protocols.ToDictionary(p => p, p => Row("linear probe", p));
         var headRows = o.IncludeHead ? protocols.ToDictionary(p => p, p => Row("fusion head", p)) : null;
 
-        var all = View(ml, set, faceVariant, Enumerable.Range(0, clips.Count));
+        var all = FusionExperiment.View(ml, set, faceVariant, Enumerable.Range(0, clips.Count));
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(all);
         SpeakerNormalizationEstimator Normalizer(SpeakerStatisticsLevel level) => ml.Transforms.NormalizeBySpeaker(new SpeakerNormalizationOptions
         {
@@ -106,7 +106,7 @@ internal static class SpeakerAdaptationExperiment
         {
             var testRows = Enumerable.Range(0, clips.Count).Where(i => clips[i].Speaker == test).ToArray();
             var trainRows = Enumerable.Range(0, clips.Count).Where(i => clips[i].Speaker != test).ToArray();
-            var trainView = View(ml, set, faceVariant, trainRows);
+            var trainView = FusionExperiment.View(ml, set, faceVariant, trainRows);
             // Clip-pooled features: raw, and each clip normalised by its own speaker's statistics (transductive for all;
             // the inner choice reads the training speakers' rows only).
             var rawPooled = Pool(set, faceVariant, all);
@@ -135,8 +135,8 @@ internal static class SpeakerAdaptationExperiment
                 probeRows[AdaptationProtocol.None].Runs.Add(new(seed, test, plainAcc, testRows.Length, $"L2 {plainL2}"));
                 probeRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, transductiveAcc, testRows.Length, $"{level}, L2 {adaptedL2}"));
                 var (calibration, scored) = CalibrationSplit(testRows, o.CalibrationClips, seed, test);
-                var calibrated = stage.WithSpeakerStatistics(View(ml, set, faceVariant, calibration));
-                var scoredView = View(ml, set, faceVariant, scored);
+                var calibrated = stage.WithSpeakerStatistics(FusionExperiment.View(ml, set, faceVariant, calibration));
+                var scoredView = FusionExperiment.View(ml, set, faceVariant, scored);
                 var calibratedPooled = PoolRows(set, faceVariant, calibrated.Transform(scoredView), scored, clips.Count);
                 var calAcc = Accuracy(adaptedProbe, calibratedPooled, labelOf, scored);
                 probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, scored.Length, $"{level}, L2 {adaptedL2}"));
@@ -148,7 +148,7 @@ internal static class SpeakerAdaptationExperiment
                 var training = AudioCnnExperiment.CopyTraining(o.Training, "Speaker");
                 training.Seed = seed;
                 var head = new FusionHeadTrainerOptions { Head = o.Head with { }, Training = training };
-                var testView = View(ml, set, faceVariant, testRows);
+                var testView = FusionExperiment.View(ml, set, faceVariant, testRows);
                 (plainHead as IDisposable)?.Dispose();
                 (adaptedHead as IDisposable)?.Dispose();
                 plainHead = ml.Transforms.EmotionFusionHead(head).Fit(toKey.Transform(trainView));
@@ -280,24 +280,6 @@ internal static class SpeakerAdaptationExperiment
             if (acc > best.Accuracy + 1e-9) best = (l2, acc);
         }
         return best;
-    }
-
-    /// <summary>The head's input view of <paramref name="rows"/>: VideoPath, Label, Speaker, Row and the feature and mask columns.</summary>
-    internal static IDataView View(MLContext ml, FusionFeatureSet set, string faceVariant, IEnumerable<int> rows)
-    {
-        var data = ml.Data.LoadFromEnumerable(rows.Select(i => new ClipRow { VideoPath = set.Clips[i].Path, Label = set.Clips[i].Label, Speaker = set.Clips[i].Speaker, Row = i }).ToList());
-        var columns = new List<InMemoryColumns.Column>();
-        if (set.Face.TryGetValue(faceVariant, out var face))
-        {
-            columns.Add(new("FaceFeatures", face.Values, [set.Frames, face.Dim]));
-            columns.Add(new("FrameMask", set.FrameMask, [set.Frames]));
-        }
-        if (set.Audio != null)
-        {
-            columns.Add(new("AudioFeatures", set.Audio, [set.AudioShape.Positions, set.AudioShape.Dim]));
-            columns.Add(new("AudioMask", set.AudioMask!, [set.AudioShape.Positions]));
-        }
-        return InMemoryColumns.Add(data, "Row", columns.ToArray());
     }
 
     /// <summary>The table as markdown, with the command that produced it.</summary>

@@ -70,6 +70,9 @@ internal sealed class FaceActivationCache
         var len = _backbone.InputLength;
         var inputName = runner.Session.InputMetadata.Keys.First();
         using var output = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        // Held for the whole loop: Session.Run passes only the native handle, so an unreferenced RunOptions can be
+        // finalised (and its native object freed) while the run is still in progress.
+        using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
         for (var start = (int)done; start < needed; start += batch)
         {
             cancel.ThrowIfCancellationRequested();
@@ -82,7 +85,7 @@ internal sealed class FaceActivationCache
             });
             var s = _backbone.InputSize;
             using var tensor = OrtValue.CreateTensorValueFromMemory(input, [n, _backbone.Channels, s, s]);
-            using var results = runner.Session.Run(new RunOptions(), [inputName], [tensor], runner.Session.OutputNames);
+            using var results = runner.Session.Run(runOptions, [inputName], [tensor], runner.Session.OutputNames);
             var shape = results[0].GetTensorTypeAndShape().Shape;
             var values = results[0].GetTensorDataAsSpan<float>();
             if (RowShape == null)

@@ -68,6 +68,18 @@ internal static class FerImages
     public static (byte[] Rgb, int Width, int Height) Decode(string path)
     {
         using var bitmap = SKBitmap.Decode(path) ?? throw new InvalidInputException($"{path}: the image could not be decoded.");
+        return ToRgb(bitmap);
+    }
+
+    /// <summary>Decodes an encoded image (any size, gray or colour) to RGB24 pixels.</summary>
+    public static (byte[] Rgb, int Width, int Height) Decode(byte[] encoded)
+    {
+        using var bitmap = SKBitmap.Decode(encoded) ?? throw new InvalidInputException("an image could not be decoded");
+        return ToRgb(bitmap);
+    }
+
+    private static (byte[] Rgb, int Width, int Height) ToRgb(SKBitmap bitmap)
+    {
         int w = bitmap.Width, h = bitmap.Height;
         var rgb = new byte[w * h * 3];
         for (var y = 0; y < h; y++)
@@ -114,6 +126,9 @@ internal static class FaceLogitsEvaluation
         var inputName = runner.Session.InputMetadata.Keys.First();
         var predicted = new int[images.Count];
         var len = backbone.InputLength;
+        // Held for the whole loop: Session.Run passes only the native handle, so an unreferenced RunOptions can be
+        // finalised (and its native object freed) while the run is still in progress.
+        using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
         for (var start = 0; start < images.Count; start += batch)
         {
             var n = Math.Min(batch, images.Count - start);
@@ -125,7 +140,7 @@ internal static class FaceLogitsEvaluation
             });
             var s = backbone.InputSize;
             using var tensor = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(input, [n, backbone.Channels, s, s]);
-            using var results = runner.Session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), [inputName], [tensor], [logitsOutput]);
+            using var results = runner.Session.Run(runOptions, [inputName], [tensor], [logitsOutput]);
             var logits = results[0].GetTensorDataAsSpan<float>();
             var k = logits.Length / n;
             for (var i = 0; i < n; i++)

@@ -30,7 +30,8 @@ public sealed class OnnxImportTests : Fusion.TorchTestBase
         using var options = new SessionOptions { IntraOpNumThreads = 1 };
         using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(m), options);
         using var x = OrtValue.CreateTensorValueFromMemory(input, shape);
-        using var r = session.Run(new RunOptions(), [inputName], [x], [output]);
+        using var runOptions = new RunOptions();
+        using var r = session.Run(runOptions, [inputName], [x], [output]);
         return r[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
