@@ -168,13 +168,18 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
         var x = spectrogram;
         if (Options.Normalization != AudioNormalization.Global)
         {
-            var real = x.amax([3], keepdim: true).gt(PaddingLevel).to_type(x.dtype); // [B,1,T,1]
-            var count = real.sum([2], keepdim: true).clamp_min(1);                   // [B,1,1,1]
+            // Explicit Scalars held across the calls (implicit temporaries can be finalised mid-call; see TrainingOptimizer).
+            using var padding = PaddingLevel.ToScalar();
+            using var oneFrame = 1f.ToScalar();
+            using var bins = ((float)x.shape[3]).ToScalar();
+            using var eps = NormalizationEpsilon.ToScalar();
+            var real = x.amax([3], keepdim: true).gt(padding).to_type(x.dtype); // [B,1,T,1]
+            var count = real.sum([2], keepdim: true).clamp_min(oneFrame);       // [B,1,1,1]
             var mean = (x * real).sum([2], keepdim: true) / count;                   // [B,1,1,F]
             if (Options.Normalization == AudioNormalization.Utterance) mean = mean.mean([3], keepdim: true);
             var centred = (x - mean) * real;
-            var variance = centred.square().sum([2, 3], keepdim: true) / (count * x.shape[3]);
-            return centred / (variance + NormalizationEpsilon).sqrt();
+            var variance = (centred * centred).sum([2, 3], keepdim: true) / count.mul(bins);
+            return centred / variance.add(eps, oneFrame).sqrt();
         }
         if (Options.InputMean != 0 || Options.InputScale != 1)
         {

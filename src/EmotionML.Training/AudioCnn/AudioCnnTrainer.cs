@@ -6,6 +6,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using System.Text.Json.Serialization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EmotionML.Training.AudioCnn;
@@ -140,7 +141,7 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
         Tensor Input(int[] rows, Device d) => cnn.Prepare(TrainingLoop.Stack(data, rows, [1, frames, bins], d));
         Tensor Logits(Tensor prepared) => cnn.Classify(cnn.Trunk(cnn.training ? Augment(prepared, aug) : prepared));
         var report = TrainingLoop.Run(cnn, (rows, d) => Logits(Input(rows, d)), table, o.Training, "audio CNN",
-            (rows, partners, lambda, d) => Logits(Input(rows, d) * lambda + Input(partners, d) * (1 - lambda)), aug.MixupAlpha);
+            (rows, partners, lambda, d) => Logits(Mix(Input(rows, d), Input(partners, d), lambda)), aug.MixupAlpha);
         var shape = new AudioCnnShape { Frames = frames, Bins = bins, Positions = h * w, Channels = cnn.FeatureChannels };
         var features = new AudioFeatureTransformer(Env, o.Output, shape, AudioCnnOnnx.Export(cnn, frames, bins));
         if (o.Trained is not { } trained)
@@ -172,6 +173,14 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
         return g.ToBytes();
     }
 
+    /// <summary>λ·a + (1 − λ)·b, with explicit Scalars held across the calls (implicit ones can be finalised mid-call; see TrainingOptimizer).</summary>
+    private static Tensor Mix(Tensor a, Tensor b, float lambda)
+    {
+        using var own = lambda.ToScalar();
+        using var other = (1 - lambda).ToScalar();
+        return a.mul(own).add(b, other);
+    }
+
     /// <summary>Random crop and SpecAugment masks of a prepared batch [B, 1, T, F] (masked cells set to 0, the normalised mean).</summary>
     internal static Tensor Augment(Tensor x, AudioAugmentationOptions a)
     {
@@ -179,7 +188,9 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
         if (a.CropFrames > 0 && a.CropFrames < t)
         {
             var starts = randint(0, t - a.CropFrames + 1, [b, 1], dtype: ScalarType.Int64).to(x.device);
-            var index = (starts + arange(a.CropFrames, dtype: ScalarType.Int64, device: x.device).unsqueeze(0)).view(b, 1, a.CropFrames, 1).expand(b, 1, a.CropFrames, f);
+            // add(…, alpha) with an explicit alpha held across the call (an implicit one can be finalised mid-call; see TrainingOptimizer).
+            using var one = 1L.ToScalar();
+            var index = starts.add(arange(a.CropFrames, dtype: ScalarType.Int64, device: x.device).unsqueeze(0), one).view(b, 1, a.CropFrames, 1).expand(b, 1, a.CropFrames, f);
             x = x.gather(2, index);
             t = a.CropFrames;
         }
@@ -192,12 +203,19 @@ public sealed class AudioCnnTrainer : EmotionTorchTrainer<AudioFeatureTransforme
         if (count == 0 || widest == 0) return x;
         long b = x.shape[0], n = x.shape[axis];
         var position = arange(n, dtype: ScalarType.Int64, device: x.device).unsqueeze(0);
+        // Explicit Scalars held across the calls (implicit temporaries can be finalised mid-call; see TrainingOptimizer).
+        using var one = 1L.ToScalar();
+        using var places = (n + 1).ToScalar();
+        using var minusOne = (-1L).ToScalar();
+        using var zero = 0f.ToScalar();
         for (var m = 0; m < count; m++)
         {
             var width = randint(0, Math.Min(widest, n) + 1, [b, 1], dtype: ScalarType.Int64).to(x.device);
-            var start = (rand([b, 1]).to(x.device) * (n - width + 1)).floor().to_type(ScalarType.Int64);
-            var hit = position.ge(start).logical_and(position.lt(start + width));
-            x = x.masked_fill(axis == 2 ? hit.view(b, 1, n, 1) : hit.view(b, 1, 1, n), 0);
+            // start = ⌊u · (n − width + 1)⌋, u ~ U[0, 1).
+            var room = width.mul(minusOne).add(places, one).to_type(ScalarType.Float32);
+            var start = (rand([b, 1]).to(x.device) * room).floor().to_type(ScalarType.Int64);
+            var hit = position.ge(start).logical_and(position.lt(start.add(width, one)));
+            x = x.masked_fill(axis == 2 ? hit.view(b, 1, n, 1) : hit.view(b, 1, 1, n), zero);
         }
         return x;
     }

@@ -26,10 +26,12 @@ internal sealed class FaceEmotionHead : nn.Module<Tensor, Tensor>
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var scale = norm.weight! / (norm.running_var! + norm.eps).sqrt();
+        using var eps = norm.eps.ToScalar();
+        using var one = 1f.ToScalar();
+        var scale = norm.weight! / norm.running_var!.add(eps, one).sqrt();
         var shift = norm.bias! - norm.running_mean! * scale;
         var w = fc.weight! * scale.unsqueeze(0);
-        var b = fc.bias! + fc.weight!.matmul(shift);
+        var b = fc.bias!.add(fc.weight!.matmul(shift), one);
         return (w.contiguous().data<float>().ToArray(), b.contiguous().data<float>().ToArray());
     }
 }

@@ -120,8 +120,10 @@ internal static class FaceLogitsEvaluation
         graph.Output.Clear();
         graph.Output.AddRange(keep);
         graph.ValueInfo.Clear();
-        var dims = graph.Input[0].Type?.TensorType?.Shape?.Dim;
-        if (dims is { Count: > 0 }) dims[0] = new global::Onnx.TensorShapeProto.Types.Dimension { DimParam = "N" };
+        // A batch of any size: the input's and the kept output's first dimension made symbolic (a fixed 1 there makes
+        // ONNX Runtime warn on every run).
+        foreach (var dims in new[] { graph.Input[0].Type?.TensorType?.Shape?.Dim, keep[0].Type?.TensorType?.Shape?.Dim })
+            if (dims is { Count: > 0 }) dims[0] = new global::Onnx.TensorShapeProto.Types.Dimension { DimParam = "N" };
         using var runner = OnnxRunner.Create(Google.Protobuf.MessageExtensions.ToByteArray(parsed), execution, $"{backbone.Kind} emotion logits");
         var inputName = runner.Session.InputMetadata.Keys.First();
         var predicted = new int[images.Count];

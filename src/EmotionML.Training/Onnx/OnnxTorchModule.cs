@@ -114,16 +114,20 @@ internal sealed class OnnxTorchModule : nn.Module<Tensor, Tensor>
         var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [InputName] = x };
         Tensor V(string name) => values.TryGetValue(name, out var v) ? v : _floats.TryGetValue(name, out var f) ? f
             : throw new ModelFormatException($"ONNX value '{name}' is not available (an int64 tensor used as data?).");
+        // Explicit Scalars held for the whole pass: `a + b` is add(b, alpha) with an implicit temporary alpha Scalar that the
+        // GC may finalise while libtorch still reads it (see TrainingOptimizer).
+        using var one = 1f.ToScalar();
+        using var zero = 0f.ToScalar();
         foreach (var node in _nodes)
         {
             var ins = node.Input;
             Tensor y = node.OpType switch
             {
                 "Conv" => Conv(node, V(ins[0]), V(ins[1]), ins.Count > 2 && ins[2].Length > 0 ? V(ins[2]) : null),
-                "PRelu" => PRelu(V(ins[0]), V(ins[1])),
+                "PRelu" => PRelu(V(ins[0]), V(ins[1]), zero),
                 "Relu" => nn.functional.relu(V(ins[0])),
                 "Sigmoid" => V(ins[0]).sigmoid(),
-                "Add" => V(ins[0]) + V(ins[1]),
+                "Add" => V(ins[0]).add(V(ins[1]), one),
                 "Sub" => V(ins[0]) - V(ins[1]),
                 "Mul" => V(ins[0]) * V(ins[1]),
                 "MatMul" => V(ins[0]).matmul(V(ins[1])),
@@ -177,7 +181,7 @@ internal sealed class OnnxTorchModule : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>PRelu with ONNX's broadcasting of the slope (e.g. [C,1,1] against [N,C,H,W]).</summary>
-    private static Tensor PRelu(Tensor x, Tensor slope) => where(x >= 0, x, x * slope);
+    private static Tensor PRelu(Tensor x, Tensor slope, Scalar zero) => where(x.ge(zero), x, x * slope);
 
     private static Tensor Pad(NodeProto n, Tensor x)
     {
@@ -242,13 +246,9 @@ internal sealed class OnnxTorchModule : nn.Module<Tensor, Tensor>
         if (Int(n, "transA", 0) != 0) a = a.t();
         if (Int(n, "transB", 0) != 0) b = b.t();
         var y = a.matmul(b);
-        var alpha = Float(n, "alpha", 1f);
-        if (alpha != 1f) y *= alpha;
-        if (c is not null)
-        {
-            var beta = Float(n, "beta", 1f);
-            y += beta == 1f ? c : c * beta;
-        }
-        return y;
+        using var alpha = Float(n, "alpha", 1f).ToScalar();
+        using var beta = Float(n, "beta", 1f).ToScalar();
+        if (Float(n, "alpha", 1f) != 1f) y = y.mul(alpha);
+        return c is null ? y : y.add(c, beta);
     }
 }

@@ -32,12 +32,7 @@ internal static class TrainingLoop
         if (train.Length == 0) throw new InvalidInputException($"{what}: no training rows left after the validation split.");
         using var weights = tensor(table.ClassWeights(o.ClassWeighting, train)).to(device);
         var parameters = model.parameters().Where(p => p.requires_grad).ToList(); // fixed ones (a standardisation) are not trained
-        optim.Optimizer optimizer = o.Optimizer switch
-        {
-            OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay),
-            OptimizerKind.Sgd => optim.SGD(parameters, o.LearningRate, momentum: 0.9, nesterov: true, weight_decay: o.WeightDecay),
-            _ => optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay),
-        };
+        using var optimizer = new TrainingOptimizer(o.Optimizer, parameters, o.LearningRate, o.WeightDecay);
         var rng = new Random(o.Seed);
         var history = new List<TrainingProgress>();
         var bestLoss = double.PositiveInfinity;
@@ -70,7 +65,7 @@ internal static class TrainingLoop
                 o.Cancellation.ThrowIfCancellationRequested();
                 var rows = train.AsSpan(start, Math.Min(o.BatchSize, train.Length - start)).ToArray();
                 using var scope = NewDisposeScope();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var target = tensor(rows.Select(r => (long)table.Labels[r]).ToArray()).to(device);
                 Tensor loss;
                 if (mixed != null && mixupAlpha > 0)
@@ -80,11 +75,14 @@ internal static class TrainingLoop
                     var lambda = (float)Beta(mixRng, mixupAlpha);
                     var logits = mixed(rows, partners, lambda, device);
                     var partnerTarget = tensor(partners.Select(r => (long)table.Labels[r]).ToArray()).to(device);
-                    loss = lambda * nn.functional.cross_entropy(logits, target, weights) + (1 - lambda) * nn.functional.cross_entropy(logits, partnerTarget, weights);
+                    // Explicit scalars held across the native calls (see TrainingOptimizer on implicit ones).
+                    using var own = ((double)lambda).ToScalar();
+                    using var partner = (1.0 - lambda).ToScalar();
+                    loss = nn.functional.cross_entropy(logits, target, weights).mul(own).add(nn.functional.cross_entropy(logits, partnerTarget, weights), partner);
                 }
                 else loss = nn.functional.cross_entropy(forward(rows, device), target, weights);
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 lossSum += loss.item<float>() * rows.Length;
             }
             var trainLoss = lossSum / train.Length;
@@ -134,7 +132,7 @@ internal static class TrainingLoop
     {
         private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-        public static void Write(string path, nn.Module model, optim.Optimizer optimizer, Dictionary<string, Tensor>? best, CheckpointState state)
+        public static void Write(string path, nn.Module model, TrainingOptimizer optimizer, Dictionary<string, Tensor>? best, CheckpointState state)
         {
             var dir = Path.GetDirectoryName(Path.GetFullPath(path));
             if (dir != null) Directory.CreateDirectory(dir);
@@ -148,13 +146,13 @@ internal static class TrainingLoop
                 Copy(model, current);
                 DisposeAll(current);
             }
-            Save(path + ".optim", p => ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(p));
+            Save(path + ".optim", optimizer.Save);
             using var rng = torch.random.get_rng_state();
             var withRng = state with { TorchRngState = rng.data<byte>().ToArray() };
             Save(path + ".json", p => File.WriteAllText(p, JsonSerializer.Serialize(withRng, Json)));
         }
 
-        public static CheckpointState Read(string path, nn.Module model, optim.Optimizer optimizer, out Dictionary<string, Tensor>? best)
+        public static CheckpointState Read(string path, nn.Module model, TrainingOptimizer optimizer, out Dictionary<string, Tensor>? best)
         {
             CheckpointState state;
             try
@@ -168,7 +166,7 @@ internal static class TrainingLoop
                     best = Snapshot(model);
                 }
                 model.load(path);
-                ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(path + ".optim");
+                optimizer.Load(path + ".optim");
             }
             catch (Exception e) when (e is IOException or InvalidDataException or JsonException or ArgumentException or NotSupportedException)
             {
@@ -216,7 +214,7 @@ internal static class TrainingLoop
         return (lossSum / Math.Max(weightSum, 1e-12), correct / rows.Length);
     }
 
-    private static void SetLearningRate(optim.Optimizer optimizer, TrainerOptions o, int epoch)
+    private static void SetLearningRate(TrainingOptimizer optimizer, TrainerOptions o, int epoch)
     {
         var t = (epoch - 1) / (double)Math.Max(1, o.MaxEpochs - 1);
         var lr = o.Schedule switch
@@ -225,7 +223,7 @@ internal static class TrainingLoop
             LearningRateSchedule.Step => o.LearningRate * (t >= 0.75 ? 0.01 : t >= 0.5 ? 0.1 : 1),
             _ => o.LearningRate,
         };
-        foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+        optimizer.LearningRate = lr;
     }
 
     /// <summary>A Beta(α, α) draw as X / (X + Y) of two Gamma(α) draws.</summary>
