@@ -151,6 +151,8 @@ public static class FusionHeadOnnx
     /// <summary>A tensor's values as a row-major float array (detached, on the CPU).</summary>
     public static float[] Floats(Tensor t)
     {
+        // A scope holds the chain's temporaries until the values are read (an unreferenced one can be finalised mid-call).
+        using var scope = NewDisposeScope();
         using var c = t.detach().cpu().to_type(ScalarType.Float32).contiguous();
         return c.data<float>().ToArray();
     }

@@ -38,6 +38,7 @@ internal static class OnnxWriteBack
                 if (!byName.TryGetValue(name, out var t)) throw new ArgumentException($"The graph has no initializer '{name}' (is it the graph the module was imported from?).");
                 var dims = t.Dims.ToArray();
                 if (!dims.SequenceEqual(value.shape)) throw new ArgumentException($"Initializer '{name}': graph shape [{string.Join(",", dims)}], module shape [{string.Join(",", value.shape)}].");
+                using var scope = NewDisposeScope(); // holds the chain's temporaries until the values are read
                 using var cpu = value.detach().to(CPU).contiguous();
                 var data = cpu.data<float>().ToArray();
                 t.FloatData.Clear();

@@ -30,7 +30,10 @@ internal static class TrainingLoop
         model.to(device);
         var (train, validation) = table.Split(o.ValidationFraction, o.Seed);
         if (train.Length == 0) throw new InvalidInputException($"{what}: no training rows left after the validation split.");
-        using var weights = tensor(table.ClassWeights(o.ClassWeighting, train)).to(device);
+        // Two variables, not tensor(…).to(device): outside a dispose scope an unreferenced temporary tensor can be
+        // finalised (its native tensor freed) while the native call still reads it — a segfault in `to` seen in runs.
+        using var hostWeights = tensor(table.ClassWeights(o.ClassWeighting, train));
+        using var weights = hostWeights.to(device);
         var parameters = model.parameters().Where(p => p.requires_grad).ToList(); // fixed ones (a standardisation) are not trained
         using var optimizer = new TrainingOptimizer(o.Optimizer, parameters, o.LearningRate, o.WeightDecay);
         var rng = new Random(o.Seed);

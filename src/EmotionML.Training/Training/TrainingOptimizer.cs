@@ -146,7 +146,8 @@ internal sealed class TrainingOptimizer : IDisposable
                 if (n != _parameters[i].numel()) throw new InvalidDataException($"optimiser state {i} has {n} values, the parameter {_parameters[i].numel()}");
                 var values = new float[n];
                 for (var k = 0; k < n; k++) values[k] = reader.ReadSingle();
-                state[i] = tensor(values, _parameters[i].shape).to(_parameters[i].device).DetachFromDisposeScope();
+                using var host = tensor(values, _parameters[i].shape);
+                state[i] = host.to(_parameters[i].device).DetachFromDisposeScope();
             }
         _steps = steps;
     }
