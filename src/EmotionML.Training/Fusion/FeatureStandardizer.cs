@@ -19,8 +19,12 @@ public sealed class FeatureStandardizer : nn.Module<Tensor, Tensor>
     {
         if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), "The feature dimension must be positive.");
         Dim = dim;
-        mean = new Parameter(zeros(dim), requires_grad: false);
-        scale = new Parameter(ones(dim), requires_grad: false);
+        // The initial values in variables disposed after the Parameters exist: an unreferenced temporary passed on can
+        // be finalised (its native tensor freed) while the native call still reads it.
+        using var zero = zeros(dim);
+        using var one = ones(dim);
+        mean = new Parameter(zero, requires_grad: false);
+        scale = new Parameter(one, requires_grad: false);
         RegisterComponents();
     }
 
@@ -39,8 +43,10 @@ public sealed class FeatureStandardizer : nn.Module<Tensor, Tensor>
         if (meanValues.Length != Dim || scaleValues.Length != Dim) throw new ArgumentException($"Mean and scale must have {Dim} values.");
         if (meanValues.Any(v => !float.IsFinite(v)) || scaleValues.Any(v => !float.IsFinite(v) || v <= 0)) throw new ArgumentException("Mean must be finite and scale finite and positive.");
         using var _ = no_grad();
-        mean.copy_(tensor(meanValues));
-        scale.copy_(tensor(scaleValues));
+        using var m = tensor(meanValues);
+        using var s = tensor(scaleValues);
+        mean.copy_(m);
+        scale.copy_(s);
     }
 
     /// <summary>

@@ -58,6 +58,7 @@ internal sealed class OnnxTorchModule : nn.Module<Tensor, Tensor>
                     else
                     {
                         var p = new TorchSharp.Modules.Parameter(value);
+                        GC.KeepAlive(value); // not finalised while the native call above reads it
                         register_parameter(moduleName, p);
                         _floats[t.Name] = p;
                     }
