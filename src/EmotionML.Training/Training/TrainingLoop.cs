@@ -268,7 +268,12 @@ internal static class TrainingLoop
     }
 
     private static Dictionary<string, Tensor> Snapshot(nn.Module model)
-        => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().MoveToOuterDisposeScope());
+    {
+        // A scope holds each detach() temporary until its clone exists: unheld, it could be finalised while clone() reads
+        // it (silently wrong best weights, seen as resumed runs that differed from uninterrupted ones).
+        using var scope = NewDisposeScope();
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().MoveToOuterDisposeScope());
+    }
 
     private static void DisposeAll(Dictionary<string, Tensor>? d)
     {
