@@ -86,6 +86,40 @@ public sealed class FormatFixtureTests : Fusion.TorchTestBase
         return names.DenseValues().Select(n => n.ToString()).ToArray();
     }
 
+    /// <summary>
+    /// The committed fixtures are project-made and small: no entry of any chain-N.zip is byte-equal (sha256) to a
+    /// pretrained model listed in models/manifest.json (those stay in ../shared), and every ONNX entry is a few KB.
+    /// </summary>
+    [Fact]
+    public void FixturesHoldNoSharedModelAndOnlySmallProjectMadeGraphs()
+    {
+        var root = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(FixturePath(".zip")))))!;
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "models", "manifest.json")));
+        var shared = manifest.RootElement.GetProperty("pretrained").EnumerateArray()
+            .Select(m => m.GetProperty("sha256").GetString()!.ToLowerInvariant()).ToHashSet();
+        Assert.NotEmpty(shared);
+        var zips = Directory.GetFiles(Path.GetDirectoryName(FixturePath(".zip"))!, "chain-*.zip");
+        Assert.True(zips.Length >= 2, $"{zips.Length} fixtures");
+        var graphs = 0;
+        foreach (var zip in zips)
+        {
+            Assert.True(new FileInfo(zip).Length < 16 * 1024, $"{zip}: {new FileInfo(zip).Length} bytes");
+            using var archive = ZipFile.OpenRead(zip);
+            foreach (var entry in archive.Entries)
+            {
+                using var stream = entry.Open();
+                var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+                Assert.DoesNotContain(sha, shared);
+                if (entry.FullName.EndsWith(".onnx", StringComparison.Ordinal))
+                {
+                    graphs++;
+                    Assert.True(entry.Length < 8 * 1024, $"{zip}:{entry.FullName} is {entry.Length} bytes");
+                }
+            }
+        }
+        Assert.Equal(2 * zips.Length, graphs); // the audio CNN and the fusion head of each chain
+    }
+
     [Theory]
     [InlineData("chain-1")]
     [InlineData("chain-2")]
