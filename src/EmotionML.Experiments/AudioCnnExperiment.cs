@@ -135,12 +135,10 @@ internal static class AudioCnnExperiment
         var folds = new List<FoldResult>();
         var result = new List<(string, int, float[])>();
         var f = 0;
-        foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, options.Folds))
+        foreach (var (testSpeakers, test, train) in ClipManifest.FoldRows(clips, options.Folds))
         {
             f++;
             if (options.OnlyFold > 0 && f != options.OnlyFold) continue;
-            var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
-            var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var fold = Fold(options.Trainer);
             AudioCnnTrainingResult? trained = null;
             fold.Trained = r => trained = r;

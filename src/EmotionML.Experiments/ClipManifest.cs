@@ -106,6 +106,20 @@ public static class ClipManifest
         return entries;
     }
 
+    /// <summary>
+    /// The folds of <see cref="SpeakerFolds"/> as row indices into <paramref name="clips"/>: the fold's test speakers, the
+    /// rows of those speakers (test) and the rows of all others (train), each in row order.
+    /// </summary>
+    public static IEnumerable<(string[] Speakers, int[] Test, int[] Train)> FoldRows(IReadOnlyList<ClipRecord> clips, int k)
+    {
+        foreach (var speakers in SpeakerFolds(clips, k))
+        {
+            var test = Enumerable.Range(0, clips.Count).Where(i => speakers.Contains(clips[i].Speaker)).ToArray();
+            var train = Enumerable.Range(0, clips.Count).Where(i => !speakers.Contains(clips[i].Speaker)).ToArray();
+            yield return (speakers, test, train);
+        }
+    }
+
     /// <summary>Speaker-independent folds: speakers sorted, dealt round-robin into <paramref name="k"/> folds.</summary>
     public static List<string[]> SpeakerFolds(IEnumerable<ClipRecord> clips, int k)
     {

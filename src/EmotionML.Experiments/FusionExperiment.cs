@@ -305,10 +305,8 @@ public static class FusionExperiment
         var confusion = new long[classes.Length, classes.Length];
         var foldResults = new List<FoldResult>();
         var scores = new List<(string, int, float[])>();
-        foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, folds))
+        foreach (var (testSpeakers, test, train) in ClipManifest.FoldRows(clips, folds))
         {
-            var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
-            var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var validationAccuracy = double.NaN;
             var trainer = ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
             {
@@ -366,10 +364,8 @@ public static class FusionExperiment
         var confusion = new long[classes.Length, classes.Length];
         var foldResults = new List<FoldResult>();
         var scores = new List<(string, int, float[])>();
-        foreach (var testSpeakers in ClipManifest.SpeakerFolds(clips, folds))
+        foreach (var (testSpeakers, test, train) in ClipManifest.FoldRows(clips, folds))
         {
-            var test = Enumerable.Range(0, clips.Count).Where(i => testSpeakers.Contains(clips[i].Speaker)).ToArray();
-            var train = Enumerable.Range(0, clips.Count).Where(i => !testSpeakers.Contains(clips[i].Speaker)).ToArray();
             var validationAccuracy = double.NaN;
             var held = HeldOutSpeakers(train.Select(i => clips[i].Speaker), validationFraction, seed);
             if (held.Count > 0)

@@ -7,6 +7,23 @@ namespace EmotionML.Tests.Experiments;
 public sealed class ClipManifestTests
 {
     [Fact]
+    public void FoldRowsSplitTheRowsByTheFoldsSpeakers()
+    {
+        var clips = new[] { "a", "b", "c", "a", "c", "b", "c" }.Select((sp, i) => new ClipRecord($"{i}.mp4", "happy", sp)).ToList();
+        var folds = ClipManifest.FoldRows(clips, 3).ToList();
+        Assert.Equal(ClipManifest.SpeakerFolds(clips, 3).Select(f => string.Join(",", f)), folds.Select(f => string.Join(",", f.Speakers)));
+        foreach (var (speakers, test, train) in folds)
+        {
+            Assert.All(test, i => Assert.Contains(clips[i].Speaker, speakers));
+            Assert.All(train, i => Assert.DoesNotContain(clips[i].Speaker, speakers));
+            Assert.Equal(Enumerable.Range(0, clips.Count), test.Concat(train).Order());
+        }
+        // Each row is a test row of exactly one fold (speaker c: rows 2, 4, 6).
+        Assert.Equal(Enumerable.Range(0, clips.Count), folds.SelectMany(f => f.Test).Order());
+        Assert.Equal([2, 4, 6], folds.Single(f => f.Speakers.Contains("c")).Test);
+    }
+
+    [Fact]
     public void SharedDatasetKeepsAudioOnlyRowsLikeTheManifestCommand()
     {
         // One reader, one rule: every labelled row, audio-only CREMA-D files included.
