@@ -51,6 +51,8 @@ internal static class EvaluateCommand
         command.SetAction(parse =>
         {
             var ctx = context();
+            // Checked before any work (feature extraction, the audio CNN): a misspelt backbone fails at once.
+            var extras = ParseBackbones(parse.GetValue(extraBackbones));
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var speakers = clips.Select(c => c.Speaker).Distinct().Count();
             var k = parse.GetValue(folds) is > 0 and var f ? f : Math.Min(7, speakers);
@@ -83,7 +85,7 @@ internal static class EvaluateCommand
             o.Training.Device = ctx.Device;
             if (o.Head.Modalities != Modalities.FaceOnly || all) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
             if (parse.GetValue(speakerAdaptation))
-                return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Backbone, o.BackboneOnnx, ParseBackbones(parse.GetValue(extraBackbones)), o.Frames, o.Training.MaxEpochs,
+                return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Backbone, o.BackboneOnnx, extras, o.Frames, o.Training.MaxEpochs,
                     parse.GetValue(seed), parse.GetValue(calibrationClips), parse.GetValue(probeOnly), o.AudioCnnOnnx, parse.GetValue(markdown));
             var (rows, features) = ExperimentSuite.Run(ml, clips, o, log, set =>
             {

@@ -69,6 +69,23 @@ public sealed class CliCommandTests
     }
 
     [Fact]
+    public void ShippedLogitsOfAFaceRecognitionBackboneIsATypedErrorThatSaysWhatToUse()
+    {
+        var r = CliRunner.RunShared("train-face", "--backbone", "mobilefacenet", "--shipped-logits", "--limit", "1");
+        Assert.Equal(ExitCodes.RuntimeError, r.ExitCode);
+        Assert.Contains("has no emotion classifier", r.Error);
+        Assert.Contains("--head-only", r.Error);
+    }
+
+    [Fact]
+    public void AnUnknownExtraBackboneIsNamedInTheError()
+    {
+        var r = CliRunner.RunShared("evaluate", "--speaker-adaptation", "--probe-only", "--extra-backbones", "resnet50");
+        Assert.NotEqual(ExitCodes.Ok, r.ExitCode);
+        Assert.Contains("--extra-backbones resnet50", r.Error);
+    }
+
+    [Fact]
     public void ModelsFlagsMissingFilesAndSaysWhereTheyComeFrom()
     {
         var empty = TestData.TempDir("cli-models-empty");
