@@ -35,6 +35,13 @@ internal sealed class ExperimentSuiteOptions
     /// <summary>Backbone used for the enhancement variants (18 copies per frame). Default DenseNet-121 (the best backbone).</summary>
     public FaceBackboneKind EnhancementBackbone { get; set; } = FaceBackboneKind.FerDenseNet121;
 
+    /// <summary>
+    /// Whether the main configuration's face feature gets the 68-landmark geometry measures joined to it frame by frame
+    /// (<see cref="FaceVariant.Geometry"/>: mouth opening, brow raise, eye aperture…). Default false. The other sections keep
+    /// their own features.
+    /// </summary>
+    public bool FaceGeometry { get; set; }
+
     /// <summary>Second backbone of F-AR-Mean. Default mini-Xception (the other emotion-trained backbone; cheap on CPU).</summary>
     public FaceBackboneKind SecondBackbone { get; set; } = FaceBackboneKind.MiniXception;
 
@@ -123,6 +130,7 @@ internal static class ExperimentSuite
         log?.Report($"face features: {variants.Count} variant(s) × {clips.Count} clips × {o.Frames} frames (cached after the first run, in parts of {o.ExtractionChunk} clips)…");
         FusionExperiment.AddFaceFeatures(ml, set, variants, chunk: o.ExtractionChunk);
         foreach (var (name, build) in derived) set.Face[name] = build(set);
+        if (o.FaceGeometry) set.ConcatenateFace(main, [BackboneVariant(o), FaceVariant.Geometry.Name]);
         log?.Report($"face features ready in {clock.Elapsed.TotalSeconds:0} s; face found in {set.FaceFoundRate:P1} of frames");
         if (o.AudioCnnOnnx != null)
         {
@@ -255,7 +263,9 @@ internal static class ExperimentSuite
     }
 
     /// <summary>The name of the main configuration's face variant.</summary>
-    public static string MainVariant(ExperimentSuiteOptions o)
+    public static string MainVariant(ExperimentSuiteOptions o) => BackboneVariant(o) + (o.FaceGeometry ? "+" + FaceVariant.Geometry.Name : "");
+
+    private static string BackboneVariant(ExperimentSuiteOptions o)
         => o.Enhancement == FeatureEnhancement.Basic ? $"basic-{Short(o.Backbone)}" : $"{Name(o.Enhancement)}-{Short(o.Backbone)}";
 
     private static string EnhancementVariant(FeatureEnhancement e, ExperimentSuiteOptions o)
@@ -305,6 +315,7 @@ internal static class ExperimentSuite
                     break;
             }
         }
+        if (o.FaceGeometry) computed.Add(FaceVariant.Geometry);
         return (computed, derived);
 
         void Derive(string name, string meanStd, string? second)

@@ -2,6 +2,7 @@ using EmotionML.AudioCnn;
 using EmotionML.Core;
 using EmotionML.FaceAlignment;
 using EmotionML.FaceFeatures;
+using EmotionML.FaceGeometry;
 using EmotionML.Spectrogram;
 using EmotionML.Training;
 using EmotionML.Training.Fusion;
@@ -12,10 +13,23 @@ using Microsoft.ML.Transforms;
 
 namespace EmotionML.Experiments;
 
-/// <summary>A face feature variant: backbone and enhancement (and the second backbone for F-AR-Mean).</summary>
+/// <summary>A face feature variant: backbone and enhancement (and the second backbone for F-AR-Mean), or the landmark geometry.</summary>
 /// <param name="Name">Short name used in reports and as the column name.</param>
-/// <param name="Options">The face feature stage's options.</param>
-public sealed record FaceVariant(string Name, FaceFeatureOptions Options);
+/// <param name="Options">The face feature stage's options (unused by <see cref="Geometry"/>).</param>
+/// <param name="IsGeometry">True for the face-geometry stage's measures (<see cref="FaceGeometryMeasures"/>) instead of a backbone.</param>
+public sealed record FaceVariant(string Name, FaceFeatureOptions Options, bool IsGeometry = false)
+{
+    /// <summary>The 68-landmark geometry measures of every frame (<c>ExtractFaceGeometry</c>), named "geometry".</summary>
+    public static FaceVariant Geometry { get; } = new("geometry", new FaceFeatureOptions(), IsGeometry: true);
+
+    /// <summary>Values per frame.</summary>
+    public int Dimension => IsGeometry ? FaceGeometryMeasures.Count : Options.FeatureDimension;
+
+    /// <summary>What the cached values depend on besides the clips and frames.</summary>
+    internal string SettingsKey => IsGeometry
+        ? $"landmarks68|box={LandmarkDetector.FaceBox}|measures={string.Join(",", FaceGeometryMeasures.Names)}"
+        : System.Text.Json.JsonSerializer.Serialize(Options);
+}
 
 /// <summary>Per-clip inputs of the fusion head, computed once and reused by every head configuration.</summary>
 public sealed class FusionFeatureSet
@@ -129,7 +143,7 @@ public static class FusionExperiment
     /// </summary>
     public static void AddFaceFeatures(MLContext ml, FusionFeatureSet set, IReadOnlyList<FaceVariant> variants, IProgress<int>? progress = null, int parallel = 1, int chunk = 0)
     {
-        string Key(FaceVariant v) => $"v2|frames={set.Frames}|{v.Name}:{System.Text.Json.JsonSerializer.Serialize(v.Options)}{ModelFileKey(v.Options)}";
+        string Key(FaceVariant v) => $"v2|frames={set.Frames}|{v.Name}:{v.SettingsKey}{(v.IsGeometry ? "" : ModelFileKey(v.Options))}";
         var maskKey = $"v2|frames={set.Frames}|mask+found";
         var cached = variants.ToDictionary(v => v.Name, v => FeatureArrayCache.TryGet("face", set.Clips, Key(v)));
         var masks = FeatureArrayCache.TryGet("face", set.Clips, maskKey);
@@ -161,7 +175,7 @@ public static class FusionExperiment
         if (missing.Count > 0 || masks == null)
         {
             var failures = new List<ClipFailure>();
-            var width = set.Frames + 1 + missing.Sum(v => set.Frames * v.Options.FeatureDimension);
+            var width = set.Frames + 1 + missing.Sum(v => set.Frames * v.Dimension);
             var blob = ComputeFaceParallel(ml, set.Clips, set.Frames, missing, progress, failures, width, parallel);
             set.Failures.AddRange(failures);
             masks = blob.Select(b => b.AsSpan(0, set.Frames + 1).ToArray()).ToArray();
@@ -169,7 +183,7 @@ public static class FusionExperiment
             var offset = set.Frames + 1;
             foreach (var v in missing)
             {
-                var d = v.Options.FeatureDimension;
+                var d = v.Dimension;
                 var values = blob.Select(b => b.AsSpan(offset, set.Frames * d).ToArray()).ToArray();
                 if (failures.Count == 0) FeatureArrayCache.Put("face", set.Clips, Key(v), values);
                 cached[v.Name] = values;
@@ -179,7 +193,7 @@ public static class FusionExperiment
         for (var i = 0; i < masks.Length; i++) set.FrameMask[i] = masks[i].AsSpan(0, set.Frames).ToArray();
         set.FaceFoundRate = masks.Sum(b => b[set.Frames]) / Math.Max(1, set.FrameMask.Sum(m => m.Sum()));
         set.FramesWithFace = masks.Select(b => (int)b[set.Frames]).ToArray();
-        foreach (var v in variants) set.Face[v.Name] = (cached[v.Name]!, v.Options.FeatureDimension);
+        foreach (var v in variants) set.Face[v.Name] = (cached[v.Name]!, v.Dimension);
     }
 
     /// <summary>The sha256 of a backbone file given by path (a fine-tuned backbone), so its features are cached apart; "" for the shipped files.</summary>
@@ -229,6 +243,11 @@ public static class FusionExperiment
             .Append(ml.Transforms.AlignFaces(frames));
         foreach (var v in variants)
         {
+            if (v.IsGeometry)
+            {
+                pipeline = pipeline.Append(ml.Transforms.ExtractFaceGeometry(new FaceGeometryOptions { OutputColumnName = "F_" + v.Name }));
+                continue;
+            }
             // Clone, not a JSON round trip: the deployment settings (ModelPath of a fine-tuned backbone, execution) are not serialised.
             var o = v.Options.Clone();
             o.OutputColumnName = "F_" + v.Name;

@@ -42,11 +42,12 @@ internal static class EvaluateCommand
         var speakerAdaptation = new Option<bool>("--speaker-adaptation") { Description = "Run the speaker-adaptation protocol instead (its own protocol: each speaker normalised by its own unlabelled clips; leave-one-speaker-out × 3 seeds, beside the plain speaker-independent rows)." };
         var calibrationClips = new Option<int>("--calibration-clips") { Description = "With --speaker-adaptation: unlabelled calibration clips of the held-out speaker. Default 6.", DefaultValueFactory = _ => 6 };
         var extraBackbones = new Option<string?>("--extra-backbones") { Description = "With --speaker-adaptation: comma-separated shipped backbones (densenet121 → ferdensenet121, mobilefacenet, minixception) whose Basic frame features are joined to --backbone's.", HelpName = "list" };
+        var geometry = new Option<bool>("--geometry") { Description = "Join the 68-landmark face geometry (mouth opening, mouth-corner lift, eye aperture, brow raise…, normalised by the eye distance) to the main face feature, frame by frame (main job, its probe and --speaker-adaptation)." };
         var probeOnly = new Option<bool>("--probe-only") { Description = "With --speaker-adaptation: only the linear-probe rows (no fusion head)." };
         var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and seed and scored with ML.NET's evaluator, beside a linear probe on the same features. Prints accuracy, macro-F1 and the confusion matrix.")
         {
             dataset, manifest, folds, seeds, frames, backbone, backboneOnnx, enhancement, enhancementBackbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs,
-            validationSpeakers, standardize, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones,
+            validationSpeakers, standardize, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones, geometry,
         };
         command.SetAction(parse =>
         {
@@ -71,6 +72,7 @@ internal static class EvaluateCommand
                 EnhancementBackbone = parse.GetValue(enhancementBackbone),
                 ValidationSpeakers = parse.GetValue(validationSpeakers),
                 Sections = all ? ParseSections(parse.GetValue(sections)) : ExperimentSections.Main,
+                FaceGeometry = parse.GetValue(geometry),
             };
             o.Enhancements = o.Enhancements.Where(e => !(parse.GetValue(noArMean) && e == FeatureEnhancement.FArMean) && !(parse.GetValue(noMeanStd2) && e == FeatureEnhancement.FMeanStd2)).ToArray();
             var p = parse.GetValue(dropout);
@@ -85,7 +87,7 @@ internal static class EvaluateCommand
             o.Training.Device = ctx.Device;
             if (o.Head.Modalities != Modalities.FaceOnly || all) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
             if (parse.GetValue(speakerAdaptation))
-                return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Backbone, o.BackboneOnnx, extras, o.Frames, o.Training.MaxEpochs,
+                return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Backbone, o.BackboneOnnx, extras, o.FaceGeometry, o.Frames, o.Training.MaxEpochs,
                     parse.GetValue(seed), parse.GetValue(calibrationClips), parse.GetValue(probeOnly), o.AudioCnnOnnx, parse.GetValue(markdown));
             var (rows, features) = ExperimentSuite.Run(ml, clips, o, log, set =>
             {

@@ -10,7 +10,7 @@ namespace EmotionML.Cli.Commands;
 /// </summary>
 internal static class SpeakerAdaptationEvaluation
 {
-    public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind backbone, string? backboneOnnx, IReadOnlyList<FaceBackboneKind> extraBackbones,
+    public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind backbone, string? backboneOnnx, IReadOnlyList<FaceBackboneKind> extraBackbones, bool geometry,
         int frames, int epochs, int seed, int calibrationClips, bool probeOnly, string? audioCnnOnnx, FileInfo? markdown)
     {
         var ml = ctx.CreateMLContext(seed);
@@ -20,6 +20,7 @@ internal static class SpeakerAdaptationEvaluation
         var variants = new List<FaceVariant> { new(main, new FaceFeatureOptions { Backbone = backbone, ModelPath = backboneOnnx }) };
         variants.AddRange(extraBackbones.Where(b => b != backbone || backboneOnnx != null).Distinct()
             .Select(b => new FaceVariant($"basic-{ExperimentSuite.Short(b)}", new FaceFeatureOptions { Backbone = b })));
+        if (geometry) variants.Add(FaceVariant.Geometry);
         ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, variants, new SyncProgress<int>(_ => step(null))));
         var variant = main;
         if (variants.Count > 1)

@@ -24,6 +24,10 @@ public static class ModelFiles
     public static readonly KnownModel MiniXception = new("mini-xception-fer2013", "models/mini-xception-fer2013/fer2013_mini_XCEPTION.102-0.66.onnx",
         "dffde1be72e51aceab643bb25fe28923ed951f6ad0f85a8e921bf866cf204406");
 
+    /// <summary>68-point facial landmark CNN (iBUG 300-W layout), for the face-geometry stage.</summary>
+    public static readonly KnownModel FaceLandmarks68 = new("face-landmarks68", "models/face-landmarks68/fr_landmark.onnx",
+        "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258");
+
     /// <summary>Checks bytes (e.g. a model embedded in a zip) against a known model's sha256.</summary>
     internal static void CheckBytes(byte[] bytes, KnownModel model, string what)
     {
@@ -33,7 +37,7 @@ public static class ModelFiles
     }
 
     /// <summary>Every known model.</summary>
-    public static IReadOnlyList<KnownModel> All { get; } = [YuNet, FerDenseNet121, MobileFaceNet, MiniXception];
+    public static IReadOnlyList<KnownModel> All { get; } = [YuNet, FerDenseNet121, MobileFaceNet, MiniXception, FaceLandmarks68];
 
     /// <summary>The environment variable naming a models folder (laid out like the EmotionML.Models package's <c>models/</c>).</summary>
     public const string ModelsVariable = "EMOTIONML_MODELS";

@@ -2,6 +2,7 @@ using EmotionML.AudioCnn;
 using EmotionML.Ensembles;
 using EmotionML.FaceAlignment;
 using EmotionML.FaceFeatures;
+using EmotionML.FaceGeometry;
 using EmotionML.Spectrogram;
 using EmotionML.Training;
 using EmotionML.Training.Fusion;
@@ -89,6 +90,9 @@ public sealed class StageConformanceTests : Fusion.TorchTestBase
 
     [Fact]
     public void ExtractFaceFeatures() => Conforms(_ml.Transforms.ExtractFaceFeatures(FaceBackboneKind.MiniXception, FeatureEnhancement.FMean), Aligned(), "FrameMask", "frame mask", "FaceFound");
+
+    [Fact]
+    public void ExtractFaceGeometry() => Conforms(_ml.Transforms.ExtractFaceGeometry(new FaceGeometryOptions { LandmarksColumnName = "Landmarks68" }), Aligned(), "FaceFound", "face found", "FrameMask");
 
     [Fact]
     public void SpeechSpectrogram() => Conforms(_ml.Transforms.SpeechSpectrogram(frames: 50), Video(), "Audio", "audio", "FrameCount");
