@@ -122,7 +122,7 @@ bad = {k: v for k, v in m["models"].items() if not v.startswith(sys.argv[2])}
 if bad or m["sharedExists"]: print("  not next to the app:", bad, "shared folder:", m["sharedRoot"], m["sharedExists"]); sys.exit(1)
 PY
   then
-    pass "app: restored EmotionML, EmotionML.Models $version from the feed; the 5 pretrained models resolve to bin/Release/net10.0/models/, no shared folder"
+    pass "app: restored EmotionML, EmotionML.Models $version from the feed; the 6 pretrained models resolve to bin/Release/net10.0/models/, no shared folder"
   else
     fail "app: pretrained models not found next to the app:"; cat "$work/models.json" "$log/app-models.txt" 2>/dev/null | tail -n 20 | sed 's/^/    /'
   fi

@@ -21,6 +21,9 @@ internal sealed class AudioCnnExperimentOptions
     /// <summary>Spectrogram frames per clip (10 ms each). Default 300.</summary>
     public int Frames { get; set; } = 300;
 
+    /// <summary>Cut every clip to its speech (Silero VAD, <see cref="SpeechSpectrogramOptions.TrimSilence"/>) before the spectrogram. Default false.</summary>
+    public bool TrimSilence { get; set; }
+
     /// <summary>The trainer's settings (network, optimisation). GroupColumnName is set to the speaker.</summary>
     public AudioCnnTrainerOptions Trainer { get; set; } = new();
 }
@@ -34,9 +37,9 @@ internal static class AudioCnnExperiment
 {
     /// <summary>The spectrograms of <paramref name="clips"/> (T × 200 each), from <see cref="FeatureArrayCache"/> when computed before.</summary>
     /// <exception cref="EmotionMLException">A clip cannot be decoded (the first such clip's error).</exception>
-    public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
+    public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null, bool trimSilence = false)
     {
-        var (spectrograms, _, failures) = SpectrogramsWithValidFrames(ml, clips, frames, progress);
+        var (spectrograms, _, failures) = SpectrogramsWithValidFrames(ml, clips, frames, progress, trimSilence);
         if (failures.Count > 0) throw failures[0].Error;
         return spectrograms;
     }
@@ -45,15 +48,16 @@ internal static class AudioCnnExperiment
     /// The spectrograms of <paramref name="clips"/> and each one's count of real (not padded) frames, cached like
     /// <see cref="Spectrograms"/>; a clip that cannot be decoded is listed in Failures (its row is all zero, nothing is cached).
     /// </summary>
-    public static (float[][] Spectrograms, int[] ValidFrames, List<ClipFailure> Failures) SpectrogramsWithValidFrames(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null)
+    public static (float[][] Spectrograms, int[] ValidFrames, List<ClipFailure> Failures) SpectrogramsWithValidFrames(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null,
+        bool trimSilence = false)
     {
         var failures = new List<ClipFailure>();
-        var key = $"v1|frames={frames}|bins=200|log";
+        var key = $"v1|frames={frames}|bins=200|log" + (trimSilence ? $"|vad={SileroVad.Threshold},{SileroVad.MarginSamples}" : "");
         var spectrograms = FeatureArrayCache.TryGet("spectrogram", clips, key);
         var valid = FeatureArrayCache.TryGet("spectrogram", clips, key + "|valid-frames");
         if (spectrograms == null || valid == null)
         {
-            (spectrograms, var counts) = ComputeSpectrograms(ml, clips, frames, progress, failures);
+            (spectrograms, var counts) = ComputeSpectrograms(ml, clips, frames, progress, failures, trimSilence);
             valid = counts.Select(c => new float[] { c }).ToArray();
             if (failures.Count == 0)
             {
@@ -71,7 +75,7 @@ internal static class AudioCnnExperiment
         return -1;
     }
 
-    internal static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress, List<ClipFailure> failures)
+    internal static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress, List<ClipFailure> failures, bool trimSilence = false)
     {
         // Two decoders at once: decoding is mostly ffmpeg process start-up.
         var result = new float[clips.Count][];
@@ -81,18 +85,18 @@ internal static class AudioCnnExperiment
         {
             var partFailures = new List<ClipFailure>();
             // Progress once per clip (the count done so far), not once per part.
-            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames, partFailures, () => progress?.Report(Interlocked.Increment(ref done)));
+            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames, trimSilence, partFailures, () => progress?.Report(Interlocked.Increment(ref done)));
             lock (failures) failures.AddRange(partFailures);
             for (var j = 0; j < chunk.Length; j++) (result[chunk[j]], valid[chunk[j]]) = (part[j], counts[j]);
         });
         return (result, valid);
     }
 
-    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, List<ClipFailure> failures, Action clipDone)
+    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, bool trimSilence, List<ClipFailure> failures, Action clipDone)
     {
         var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }));
         var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false })
-            .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = frames }));
+            .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = frames, TrimSilence = trimSilence }));
         var transformed = pipeline.Fit(data).Transform(data);
         var result = new List<float[]>();
         var valid = new List<int>();
@@ -126,7 +130,7 @@ internal static class AudioCnnExperiment
     public static CrossValidationResult Run(MLContext ml, IReadOnlyList<ClipRecord> clips, AudioCnnExperimentOptions options, IProgress<string>? log = null, float[][]? spectrograms = null,
         List<TrainingReport>? reports = null)
     {
-        spectrograms ??= Spectrograms(ml, clips, options.Frames);
+        spectrograms ??= Spectrograms(ml, clips, options.Frames, trimSilence: options.TrimSilence);
         var bins = spectrograms[0].Length / options.Frames;
         var classes = clips.Select(c => c.Label).Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
         var all = View(ml, clips, Enumerable.Range(0, clips.Count), spectrograms, options.Frames, bins);

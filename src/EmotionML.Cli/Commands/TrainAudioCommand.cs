@@ -31,17 +31,22 @@ internal static class TrainAudioCommand
         var onlyFold = new Option<int>("--only-fold") { Description = "With --folds: run only this fold (1-based), e.g. to run folds as parallel processes. Default 0 (all).", DefaultValueFactory = _ => 0 };
         var cvOnly = new Option<bool>("--cv-only") { Description = "With --folds: report the CV result and stop (no final CNN, nothing written but --markdown)." };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the CV result (accuracy, per-fold, confusion matrix) as markdown here.", HelpName = "out.md" };
+        var trimSilence = new Option<bool>("--trim-silence") { Description = "Cut every clip to its speech (Silero VAD v5, 100 ms kept on each side) before the spectrogram." };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("train-audio", "Train the AlexNet-style audio CNN on speech spectrograms with TorchSharp (early stopping on held-out speakers) and export it to ONNX; with --folds, first report its speaker-independent accuracy.")
         {
-            dataset, manifest, output, folds, epochs, frames, channels, normalization, crop, timeMasks, freqMasks, mixup, validation, patience, stopOn, onlyFold, markdown, seed, cvOnly,
+            dataset, manifest, output, folds, epochs, frames, channels, normalization, crop, timeMasks, freqMasks, mixup, validation, patience, stopOn, onlyFold, markdown, seed, cvOnly, trimSilence,
         };
         command.SetAction(parse =>
         {
             var ctx = context();
+            if (parse.GetValue(trimSilence) && !(parse.GetValue(cvOnly) && parse.GetValue(folds) > 0))
+                throw new UsageException("--trim-silence is a measurement for now: use it with --folds N --cv-only (evaluate and train feed the CNN untrimmed spectrograms, so a CNN trained on trimmed ones is not written).");
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var o = AudioCnnModel.Recipe();
             o.Frames = parse.GetValue(frames);
+            o.TrimSilence = parse.GetValue(trimSilence);
+
             o.Folds = parse.GetValue(folds);
             o.Trainer.Training.MaxEpochs = parse.GetValue(epochs);
             o.Trainer.Training.ValidationFraction = parse.GetValue(validation);
@@ -58,7 +63,7 @@ internal static class TrainAudioCommand
             o.Trainer.Network = o.Trainer.Network with { Channels = Clips.ParseChannels(parse.GetValue(channels)!), Normalization = parse.GetValue(normalization) };
             var ml = ctx.CreateMLContext(parse.GetValue(seed));
             float[][]? spectrograms = null;
-            ctx.WithProgress("spectrograms", clips.Count, step => spectrograms = AudioCnnExperiment.Spectrograms(ml, clips, o.Frames, new SyncProgress<int>(_ => step(null))));
+            ctx.WithProgress("spectrograms", clips.Count, step => spectrograms = AudioCnnExperiment.Spectrograms(ml, clips, o.Frames, new SyncProgress<int>(_ => step(null)), o.TrimSilence));
             var log = new SyncProgress<string>(ctx.Error.WriteLine);
             o.Trainer.Training.Progress = new SyncProgress<TrainingProgress>(p => ctx.Error.WriteLine(
                 $"  epoch {p.Epoch}/{p.MaxEpochs}: train loss {p.TrainLoss:0.000}, validation loss {p.ValidationLoss:0.000}, accuracy {p.ValidationAccuracy:P1}{(p.IsBest ? " (best)" : "")}, {p.Seconds:0} s"));

@@ -28,6 +28,10 @@ public static class ModelFiles
     public static readonly KnownModel FaceLandmarks68 = new("face-landmarks68", "models/face-landmarks68/fr_landmark.onnx",
         "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258");
 
+    /// <summary>Silero VAD v5 voice activity detector, for the speech spectrogram's silence trimming.</summary>
+    public static readonly KnownModel SileroVad = new("silero-vad", "models/silero-vad/silero_vad_v5.onnx",
+        "2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f");
+
     /// <summary>Checks bytes (e.g. a model embedded in a zip) against a known model's sha256.</summary>
     internal static void CheckBytes(byte[] bytes, KnownModel model, string what)
     {
@@ -37,7 +41,7 @@ public static class ModelFiles
     }
 
     /// <summary>Every known model.</summary>
-    public static IReadOnlyList<KnownModel> All { get; } = [YuNet, FerDenseNet121, MobileFaceNet, MiniXception, FaceLandmarks68];
+    public static IReadOnlyList<KnownModel> All { get; } = [YuNet, FerDenseNet121, MobileFaceNet, MiniXception, FaceLandmarks68, SileroVad];
 
     /// <summary>The environment variable naming a models folder (laid out like the EmotionML.Models package's <c>models/</c>).</summary>
     public const string ModelsVariable = "EMOTIONML_MODELS";

@@ -69,6 +69,19 @@ public sealed class SpeechSpectrogramOptions : IStageOptions<SpeechSpectrogramOp
     /// <summary>When true, a zero-length audio vector raises <see cref="InvalidInputException"/>; when false (default) it gives the all-silence output.</summary>
     public bool RejectEmptyAudio { get; set; }
 
+    /// <summary>
+    /// When true, the audio is first cut to its speech: from the first to the last 32 ms chunk that Silero VAD v5
+    /// (<see cref="ModelFiles.SileroVad"/>) scores as speech (probability ≥ 0.5), with 100 ms kept on each side; the clip-length
+    /// policy then applies to that span (a span shorter than <see cref="Frames"/> is padded, and the padding is outside
+    /// <see cref="ValidFramesColumnName"/>). A clip in which no chunk is speech is kept whole (the documented fallback).
+    /// The detector's bytes are stored in the model zip. Default false.
+    /// </summary>
+    public bool TrimSilence { get; set; }
+
+    /// <summary>The Silero VAD ONNX file for <see cref="TrimSilence"/>; null finds it as <see cref="KnownModel.Resolve"/> does. Its sha256 is checked. Not saved.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? VadModelPath { get; set; }
+
     internal SpeechSpectrogramOptions Clone() => (SpeechSpectrogramOptions)MemberwiseClone();
 
     void IStageOptions<SpeechSpectrogramOptions>.Validate() => Validate();

@@ -57,7 +57,7 @@ public sealed class CliCommandTests
         Assert.True(r.ExitCode == 0, r.Output + r.Error);
         using var doc = JsonDocument.Parse(r.Output);
         var models = doc.RootElement.GetProperty("pretrained").EnumerateArray().ToList();
-        Assert.Equal(6, models.Count);
+        Assert.Equal(7, models.Count);
         Assert.All(models, m => Assert.Equal("present", m.GetProperty("state").GetString()));
         foreach (var known in ModelFiles.All)
             Assert.Contains(models, m => m.GetProperty("name").GetString() == known.Name);
