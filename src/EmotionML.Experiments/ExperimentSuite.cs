@@ -36,11 +36,11 @@ internal sealed class ExperimentSuiteOptions
     public FaceBackboneKind EnhancementBackbone { get; set; } = FaceBackboneKind.FerDenseNet121;
 
     /// <summary>
-    /// Whether the main configuration's face feature gets the 68-landmark geometry measures joined to it frame by frame
-    /// (<see cref="FaceVariant.Geometry"/>: mouth opening, brow raise, eye aperture…). Default false. The other sections keep
-    /// their own features.
+    /// Whether the main configuration's face feature uses the 68-landmark geometry measures (<see cref="FaceVariant.Geometry"/>:
+    /// mouth opening, brow raise, eye aperture…): joined to the backbone's feature frame by frame, or alone. Default
+    /// <see cref="FaceGeometryUse.None"/>. The other sections keep their own features.
     /// </summary>
-    public bool FaceGeometry { get; set; }
+    public FaceGeometryUse FaceGeometry { get; set; }
 
     /// <summary>Second backbone of F-AR-Mean. Default mini-Xception (the other emotion-trained backbone; cheap on CPU).</summary>
     public FaceBackboneKind SecondBackbone { get; set; } = FaceBackboneKind.MiniXception;
@@ -81,6 +81,17 @@ internal sealed class ExperimentSuiteOptions
             => (new FusionHeadOptions { FbpOutputDim = 128, FbpFactor = 4, TransformerDim = 64, Standardize = false },
                 new TrainerOptions { MaxEpochs = 40, BatchSize = 16, LearningRate = 1e-3, EarlyStoppingPatience = 6 }, 1);
     }
+}
+
+/// <summary>How the main configuration uses the landmark geometry (<see cref="ExperimentSuiteOptions.FaceGeometry"/>).</summary>
+public enum FaceGeometryUse
+{
+    /// <summary>Not at all.</summary>
+    None,
+    /// <summary>Joined to the backbone's frame features.</summary>
+    Joined,
+    /// <summary>Instead of the backbone's features (what the 11 measures carry on their own).</summary>
+    Alone,
 }
 
 /// <summary>Sections of the experiment table.</summary>
@@ -130,7 +141,7 @@ internal static class ExperimentSuite
         log?.Report($"face features: {variants.Count} variant(s) × {clips.Count} clips × {o.Frames} frames (cached after the first run, in parts of {o.ExtractionChunk} clips)…");
         FusionExperiment.AddFaceFeatures(ml, set, variants, chunk: o.ExtractionChunk);
         foreach (var (name, build) in derived) set.Face[name] = build(set);
-        if (o.FaceGeometry) set.ConcatenateFace(main, [BackboneVariant(o), FaceVariant.Geometry.Name]);
+        if (o.FaceGeometry == FaceGeometryUse.Joined) set.ConcatenateFace(main, [BackboneVariant(o), FaceVariant.Geometry.Name]);
         log?.Report($"face features ready in {clock.Elapsed.TotalSeconds:0} s; face found in {set.FaceFoundRate:P1} of frames");
         if (o.AudioCnnOnnx != null)
         {
@@ -263,7 +274,12 @@ internal static class ExperimentSuite
     }
 
     /// <summary>The name of the main configuration's face variant.</summary>
-    public static string MainVariant(ExperimentSuiteOptions o) => BackboneVariant(o) + (o.FaceGeometry ? "+" + FaceVariant.Geometry.Name : "");
+    public static string MainVariant(ExperimentSuiteOptions o) => o.FaceGeometry switch
+    {
+        FaceGeometryUse.Joined => BackboneVariant(o) + "+" + FaceVariant.Geometry.Name,
+        FaceGeometryUse.Alone => FaceVariant.Geometry.Name,
+        _ => BackboneVariant(o),
+    };
 
     private static string BackboneVariant(ExperimentSuiteOptions o)
         => o.Enhancement == FeatureEnhancement.Basic ? $"basic-{Short(o.Backbone)}" : $"{Name(o.Enhancement)}-{Short(o.Backbone)}";
@@ -315,7 +331,7 @@ internal static class ExperimentSuite
                     break;
             }
         }
-        if (o.FaceGeometry) computed.Add(FaceVariant.Geometry);
+        if (o.FaceGeometry != FaceGeometryUse.None) computed.Add(FaceVariant.Geometry);
         return (computed, derived);
 
         void Derive(string name, string meanStd, string? second)

@@ -10,7 +10,7 @@ namespace EmotionML.Cli.Commands;
 /// </summary>
 internal static class SpeakerAdaptationEvaluation
 {
-    public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind backbone, string? backboneOnnx, IReadOnlyList<FaceBackboneKind> extraBackbones, bool geometry,
+    public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind backbone, string? backboneOnnx, IReadOnlyList<FaceBackboneKind> extraBackbones, FaceGeometryUse geometry,
         int frames, int epochs, int seed, int calibrationClips, bool probeOnly, string? audioCnnOnnx, FileInfo? markdown)
     {
         var ml = ctx.CreateMLContext(seed);
@@ -20,9 +20,10 @@ internal static class SpeakerAdaptationEvaluation
         var variants = new List<FaceVariant> { new(main, new FaceFeatureOptions { Backbone = backbone, ModelPath = backboneOnnx }) };
         variants.AddRange(extraBackbones.Where(b => b != backbone || backboneOnnx != null).Distinct()
             .Select(b => new FaceVariant($"basic-{ExperimentSuite.Short(b)}", new FaceFeatureOptions { Backbone = b })));
-        if (geometry) variants.Add(FaceVariant.Geometry);
+        if (geometry == FaceGeometryUse.Alone) variants.Clear();
+        if (geometry != FaceGeometryUse.None) variants.Add(FaceVariant.Geometry);
         ctx.WithProgress("face features", clips.Count, step => FusionExperiment.AddFaceFeatures(ml, set, variants, new SyncProgress<int>(_ => step(null))));
-        var variant = main;
+        var variant = variants[0].Name;
         if (variants.Count > 1)
         {
             // The backbones' frame features side by side: one face feature of D1 + D2 + … per frame.

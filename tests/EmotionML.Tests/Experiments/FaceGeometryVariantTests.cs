@@ -42,10 +42,11 @@ public sealed class FaceGeometryVariantTests
     [Fact]
     public void TheMainVariantNamesTheGeometryAndItIsComputedAfterTheBackbones()
     {
-        var o = new ExperimentSuiteOptions { FaceGeometry = true };
+        var o = new ExperimentSuiteOptions { FaceGeometry = FaceGeometryUse.Joined };
         Assert.Equal("basic-densenet+geometry", ExperimentSuite.MainVariant(o));
         var (computed, _) = ExperimentSuite.Variants(o);
         Assert.Equal(["basic-densenet", "geometry"], computed.Select(v => v.Name).ToArray());
+        Assert.Equal("geometry", ExperimentSuite.MainVariant(new ExperimentSuiteOptions { FaceGeometry = FaceGeometryUse.Alone }));
         Assert.Equal("basic-densenet", ExperimentSuite.MainVariant(new ExperimentSuiteOptions()));
     }
 }
