@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EmotionML.FaceFeatures;
+using EmotionML.FaceGeometry;
 using EmotionML.Experiments;
 using Microsoft.ML;
 
@@ -18,10 +19,11 @@ internal static class ExtractCommand
         var backbone = EnumOption.Create<FaceBackboneKind>("--backbone", "Face backbone", FaceBackboneKind.FerDenseNet121);
         var enhancement = EnumOption.Create<FeatureEnhancement>("--enhancement", "Feature enhancement", FeatureEnhancement.Basic);
         var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = "Also extract audio CNN features with this ONNX file (see train-audio).", HelpName = "cnn.onnx" };
+        var geometry = new Option<bool>("--geometry") { Description = "Also write the 68-landmark face geometry: one column per measure (mouth_opening_inner … upper_lip_raise), the mean over the frames in which a face was found (NaN when none was)." };
         var parallel = ParallelOption.Create();
         var command = new Command("extract", $"Extract per-clip features for a manifest (decode, align faces, backbone with enhancement; optionally the audio CNN). Results are cached under {FeatureArrayCache.Directory} (set EMOTIONML_CACHE), keyed by the clips and every setting, so later runs, evaluate and notebooks reuse them. A clip that cannot be used is reported on stderr and left out of the CSV; the exit code is then 1.")
         {
-            dataset, manifest, output, frames, backbone, enhancement, audioCnn, parallel,
+            dataset, manifest, output, frames, backbone, enhancement, audioCnn, geometry, parallel,
         };
         command.SetAction(parse =>
         {
@@ -34,7 +36,9 @@ internal static class ExtractCommand
             var name = $"{options.Enhancement}-{ExperimentSuite.Short(options.Backbone)}".ToLowerInvariant();
             FileInfo? cnn = parse.GetValue(audioCnn);
             if (cnn is { Exists: false }) throw new ModelFileException(cnn.FullName, "audio CNN ONNX file not found.");
-            ctx.WithProgress("face features", all.Count, step => FusionExperiment.AddFaceFeatures(ml, set, [new(name, options)], new SyncProgress<int>(_ => step(null)), workers));
+            var withGeometry = parse.GetValue(geometry);
+            List<FaceVariant> variants = withGeometry ? [new(name, options), FaceVariant.Geometry] : [new(name, options)];
+            ctx.WithProgress("face features", all.Count, step => FusionExperiment.AddFaceFeatures(ml, set, variants, new SyncProgress<int>(_ => step(null)), workers));
             if (cnn != null) FusionExperiment.AddAudioFeatures(ml, set, cnn.FullName, 300);
             set = ClipFailures.Report(ctx, set);
             var clips = set.Clips;
@@ -43,6 +47,7 @@ internal static class ExtractCommand
             var header = new List<string> { "path", "label", "speaker", "frames_with_face" };
             header.AddRange(Enumerable.Range(0, d).Select(i => $"f{i}"));
             if (set.Audio != null) header.AddRange(Enumerable.Range(0, set.AudioShape.Dim).Select(i => $"a{i}"));
+            if (withGeometry) header.AddRange(FaceGeometryMeasures.Names);
             w.WriteLine(string.Join(',', header));
             for (var i = 0; i < clips.Count; i++)
             {
@@ -60,6 +65,7 @@ internal static class ExtractCommand
                     var positions = Enumerable.Range(0, n).Where(p => set.AudioMask![i][p] > 0).ToArray();
                     fields.AddRange(Enumerable.Range(0, c).Select(j => (positions.Length == 0 ? 0 : positions.Average(p => set.Audio[i][p * c + j])).ToString("G6", CultureInfo.InvariantCulture)));
                 }
+                if (withGeometry) fields.AddRange(GeometryMeans(set.Face[FaceVariant.Geometry.Name].Values[i], set.Frames).Select(v => v.ToString("G6", CultureInfo.InvariantCulture)));
                 w.WriteLine(string.Join(',', fields));
             }
             w.Flush();
@@ -67,5 +73,13 @@ internal static class ExtractCommand
             return ClipFailures.Finish(ctx, set.Failures.Count, all.Count);
         });
         return command;
+    }
+
+    /// <summary>The mean of each geometry measure over the frames with a face (the stage writes all zeros for the others); NaN when there is none.</summary>
+    internal static double[] GeometryMeans(float[] geometry, int frames)
+    {
+        var d = FaceGeometryMeasures.Count;
+        var faces = Enumerable.Range(0, frames).Where(f => geometry.AsSpan(f * d, d).ContainsAnyExcept(0f)).ToArray();
+        return Enumerable.Range(0, d).Select(j => faces.Length == 0 ? double.NaN : faces.Average(f => (double)geometry[f * d + j])).ToArray();
     }
 }

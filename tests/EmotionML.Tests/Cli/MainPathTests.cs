@@ -2,6 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using EmotionML.Cli;
 using EmotionML.Experiments;
+using EmotionML.FaceGeometry;
+using EmotionML.VideoInput;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Xunit;
 
 namespace EmotionML.Tests.Cli;
@@ -138,6 +142,40 @@ public sealed class MainPathTests(MainPathFixture f)
         // These clips show one face throughout: found in both frames.
         Assert.All(rows, r => Assert.Equal("2", r[3]));
         Assert.Equal(File.ReadAllBytes(sequential), File.ReadAllBytes(Extract(2)));
+    }
+
+    [Fact]
+    public void ExtractWithGeometryAddsOneColumnPerMeasureEqualToTheStagesFrameMean()
+    {
+        var clips = f.Clips.Take(2).ToList();
+        var manifest = Path.Combine(f.Dir, "extract-geometry.csv");
+        ClipManifest.Write(manifest, clips, relative: false);
+        var csv = Path.Combine(f.Dir, "features-geometry.csv");
+        var r = f.RunFresh("extract", "--manifest", manifest, "--frames", $"{MainPathFixture.Frames}", "--backbone", "minixception", "--geometry", "--out", csv);
+        Assert.True(r.ExitCode == 0, r.Error);
+        var lines = File.ReadAllLines(csv);
+        var header = lines[0].Split(',');
+        Assert.Equal(FaceGeometryMeasures.Names, header.Skip(4 + 128));
+        // Reference: the stage on the same clips, averaged over the frames with a face here.
+        var ml = new MLContext(0);
+        var data = ml.Data.LoadFromEnumerable(clips.Select(c => new ClipRow { VideoPath = c.Path }));
+        var t = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = MainPathFixture.Frames, DecodeAudio = false }).Append(ml.Transforms.AlignFaces(MainPathFixture.Frames))
+            .Append(ml.Transforms.ExtractFaceGeometry()).Fit(data).Transform(data);
+        var geometry = t.GetColumn<float[]>("FaceGeometry").ToArray();
+        var found = t.GetColumn<bool[]>("FaceFound").ToArray();
+        for (var i = 0; i < clips.Count; i++)
+        {
+            var row = lines[i + 1].Split(',').Skip(4 + 128).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            var faces = Enumerable.Range(0, MainPathFixture.Frames).Where(k => found[i][k]).ToArray();
+            Assert.NotEmpty(faces);
+            for (var j = 0; j < FaceGeometryMeasures.Count; j++)
+            {
+                var expected = faces.Average(k => (double)geometry[i][k * FaceGeometryMeasures.Count + j]);
+                Assert.True(Math.Abs(expected - row[j]) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"{FaceGeometryMeasures.Names[j]}: {row[j]} against {expected} (6 significant digits)");
+            }
+        }
+        // A clip without any face: NaN, not zeros that would read as a closed mouth.
+        Assert.All(EmotionML.Cli.Commands.ExtractCommand.GeometryMeans(new float[2 * FaceGeometryMeasures.Count], 2), v => Assert.True(double.IsNaN(v)));
     }
 
     [Fact]
