@@ -42,6 +42,13 @@ internal sealed class ExperimentSuiteOptions
     /// </summary>
     public FaceGeometryUse FaceGeometry { get; set; }
 
+    /// <summary>
+    /// Whether every finished (configuration, seed) run of the head is stored on disk and reused when the same run is asked
+    /// for again (<see cref="RunResultCache"/>), so a long table that stopped resumes where it was. Default false (the CLI's
+    /// <c>--experiments</c> turns it on).
+    /// </summary>
+    public bool ResumeRuns { get; set; }
+
     /// <summary>Second backbone of F-AR-Mean. Default mini-Xception (the other emotion-trained backbone; cheap on CPU).</summary>
     public FaceBackboneKind SecondBackbone { get; set; } = FaceBackboneKind.MiniXception;
 
@@ -171,7 +178,9 @@ internal static class ExperimentSuite
                 var t = AudioCnnExperiment.CopyTraining(training ?? o.Training, "Speaker");
                 t.Seed = s;
                 t.ValidationFraction = Fraction(validationSpeakers ?? o.ValidationSpeakers);
-                return FusionExperiment.Run(ml, set, variant, head, t, o.Folds, name);
+                return o.ResumeRuns
+                    ? RunResultCache.GetOrRun(set, variant, head, t, o.Folds, name, () => FusionExperiment.Run(ml, set, variant, head, t, o.Folds, name))
+                    : FusionExperiment.Run(ml, set, variant, head, t, o.Folds, name);
             }).ToList();
             var r = new SeededResult(name, runs);
             rows.Add(new ExperimentRow(section, r, sw.Elapsed.TotalSeconds, key));

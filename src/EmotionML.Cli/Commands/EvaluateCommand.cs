@@ -73,6 +73,8 @@ internal static class EvaluateCommand
                 ValidationSpeakers = parse.GetValue(validationSpeakers),
                 Sections = all ? ParseSections(parse.GetValue(sections)) : ExperimentSections.Main,
                 FaceGeometry = parse.GetValue(geometry),
+                // A long table resumes after a stop: finished (configuration, seed) runs are kept under $EMOTIONML_CACHE/runs.
+                ResumeRuns = all,
             };
             o.Enhancements = o.Enhancements.Where(e => !(parse.GetValue(noArMean) && e == FeatureEnhancement.FArMean) && !(parse.GetValue(noMeanStd2) && e == FeatureEnhancement.FMeanStd2)).ToArray();
             var p = parse.GetValue(dropout);
