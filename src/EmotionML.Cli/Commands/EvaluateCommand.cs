@@ -29,6 +29,7 @@ internal static class EvaluateCommand
         var epochs = new Option<int>("--epochs") { Description = $"Maximum epochs of the head (early stopping on held-out training speakers, patience {defaults.Training.EarlyStoppingPatience}). Default {defaults.Training.MaxEpochs}.", DefaultValueFactory = _ => defaults.Training.MaxEpochs };
         var validationSpeakers = new Option<int>("--validation-speakers") { Description = $"Training speakers held out per fold for early stopping. Default {defaults.ValidationSpeakers}.", DefaultValueFactory = _ => defaults.ValidationSpeakers };
         var standardize = new Option<bool>("--standardize") { Description = "Standardise the head's inputs by their mean/std over the training rows (stored in the head). Default off." };
+        var standardizeAudio = new Option<bool>("--standardize-audio") { Description = "Standardise only the head's audio inputs (the face features as they are). Default off." };
         var trainingFrames = new Option<int>("--training-frames") { Description = $"Random real frames per clip in each training step (0 = all; prediction uses all). Default {defaults.Head.TrainingFrames}.", DefaultValueFactory = _ => defaults.Head.TrainingFrames };
         var learningRate = new Option<double>("--lr") { Description = $"Head learning rate. Default {defaults.Training.LearningRate}.", DefaultValueFactory = _ => defaults.Training.LearningRate };
         var dropout = new Option<double>("--dropout") { Description = $"Dropout before the classifier and the attention scores. Default {defaults.Head.ClassifierDropout}.", DefaultValueFactory = _ => defaults.Head.ClassifierDropout };
@@ -47,7 +48,7 @@ internal static class EvaluateCommand
         var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and seed and scored with ML.NET's evaluator, beside a linear probe on the same features. Prints accuracy, macro-F1 and the confusion matrix.")
         {
             dataset, manifest, folds, seeds, frames, backbone, backboneOnnx, enhancement, enhancementBackbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs,
-            validationSpeakers, standardize, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones, geometry,
+            validationSpeakers, standardize, standardizeAudio, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones, geometry,
         };
         command.SetAction(parse =>
         {
@@ -81,7 +82,7 @@ internal static class EvaluateCommand
             o.Head = o.Head with
             {
                 FaceAttention = parse.GetValue(faceAttention), AudioAttention = parse.GetValue(audioAttention), Fusion = parse.GetValue(fusion), Modalities = parse.GetValue(modalities),
-                Standardize = parse.GetValue(standardize), TrainingFrames = parse.GetValue(trainingFrames), ClassifierDropout = p, AttentionDropout = p,
+                Standardize = parse.GetValue(standardize) || parse.GetValue(standardizeAudio), StandardizeFace = !parse.GetValue(standardizeAudio), TrainingFrames = parse.GetValue(trainingFrames), ClassifierDropout = p, AttentionDropout = p,
             };
             o.Training.MaxEpochs = parse.GetValue(epochs);
             o.Training.LearningRate = parse.GetValue(learningRate);

@@ -70,6 +70,14 @@ public sealed record FusionHeadOptions
     public bool Standardize { get; set; }
 
     /// <summary>
+    /// With <see cref="Standardize"/>: whether the face features are standardised too (true, default) or only the audio
+    /// features (false; the face standardiser stays the identity). On the Javanese clips standardising the audio
+    /// features helps an audio-only head while standardising the 1024 DenseNet dimensions hurts the fused one
+    /// (docs/results.md).
+    /// </summary>
+    public bool StandardizeFace { get; set; } = true;
+
+    /// <summary>
     /// Frames per clip seen in a training step: each step keeps a random subset of this many real frames of every clip
     /// (all of them when a clip has fewer), as Frame Attention Networks train; prediction always uses every frame.
     /// 0 (default) trains on every frame.

@@ -88,7 +88,7 @@ public sealed class FusionHeadTrainer : EmotionTorchTrainer<FusionHeadTransforme
         {
             // Statistics of the rows the head trains on (the validation speakers' rows are held out of them too).
             var (fitRows, _) = table.Split(o.Training.ValidationFraction, o.Training.Seed);
-            if (head.UsesFace) module.FaceStandardizer!.Fit(table.Vectors[c.FaceFeaturesColumnName], table.Vectors[c.FaceMaskColumnName], fitRows);
+            if (head.UsesFace && head.StandardizeFace) module.FaceStandardizer!.Fit(table.Vectors[c.FaceFeaturesColumnName], table.Vectors[c.FaceMaskColumnName], fitRows);
             if (head.UsesAudio) module.AudioStandardizer!.Fit(table.Vectors[c.AudioFeaturesColumnName], table.Vectors[c.AudioMaskColumnName], fitRows);
         }
         Tensor? Take(string name, int[] rows, long[] shape, Device d) => name.Length == 0 ? null : TrainingLoop.Stack(table.Vectors[name], rows, shape, d);

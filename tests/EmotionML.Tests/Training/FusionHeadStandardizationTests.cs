@@ -125,6 +125,30 @@ public sealed class FusionHeadStandardizationTests : TorchTestBase
     }
 
     [Fact]
+    public void WithStandardizeFaceOffOnlyTheAudioStandardiserIsFitted()
+    {
+        var ml = new MLContext(1);
+        var train = ml.Data.LoadFromEnumerable(OffsetRows(8, 1));
+        float[]? faceMean = null, faceScale = null, audioMean = null;
+        var trainer = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
+        {
+            Head = new FusionHeadOptions { FbpOutputDim = 8, FbpFactor = 2, TransformerDim = 4, Standardize = true, StandardizeFace = false },
+            Training = new TrainerOptions { MaxEpochs = 1, BatchSize = 8, ValidationFraction = 0, Seed = 3 },
+            Trained = r =>
+            {
+                faceMean = F(r.Module.FaceStandardizer!.Mean);
+                faceScale = F(r.Module.FaceStandardizer!.Scale);
+                audioMean = F(r.Module.AudioStandardizer!.Mean);
+            },
+        }));
+        trainer.Fit(train);
+        Assert.Equal(new float[FaceDim], faceMean);
+        Assert.Equal(Enumerable.Repeat(1f, FaceDim), faceScale!);
+        // The audio features sit at 5000 ± 1: their fitted mean does too.
+        Assert.All(audioMean!, m => Assert.InRange(m, 4999f, 5001f));
+    }
+
+    [Fact]
     public void HeadLearnsFeaturesFarFromZeroAndItsSavedZipScoresTheSame()
     {
         var ml = new MLContext(1);
