@@ -67,6 +67,8 @@ internal static class RunResultCache
         try
         {
             var s = JsonSerializer.Deserialize<Stored>(File.ReadAllText(path)) ?? throw new InvalidDataException("empty");
+            if (s.Classes is null || s.Folds is null || s.Confusion is null || s.Scores is null || s.Folds.Any(f => f?.TestSpeakers is null) || s.Scores.Any(x => x?.Path is null || x.Scores is null))
+                throw new InvalidDataException("incomplete");
             var k = s.Classes.Length;
             if (s.Confusion.Length != k * k) throw new InvalidDataException("confusion size");
             var confusion = new long[k, k];
@@ -76,7 +78,7 @@ internal static class RunResultCache
             result.Scores.AddRange(s.Scores.Select(x => (x.Path, x.Label, x.Scores)));
             return result;
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException or IOException or NullReferenceException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException)
         {
             File.Delete(path);
             return null;

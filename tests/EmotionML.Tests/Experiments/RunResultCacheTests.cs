@@ -57,5 +57,9 @@ public sealed class RunResultCacheTests
         File.WriteAllText(file, "{ not json");
         RunResultCache.GetOrRun(Set(), "basic-x", head, training, 2, "after damage", Run, folder);
         Assert.Equal(6, runs);
+        // Valid JSON with a part missing (a file cut short by hand, another version's layout): recomputed too.
+        File.WriteAllText(file, """{"Classes":["happy","sad"],"Folds":null,"Confusion":[1,1,0,2],"Scores":[]}""");
+        RunResultCache.GetOrRun(Set(), "basic-x", head, training, 2, "after a partial file", Run, folder);
+        Assert.Equal(7, runs);
     }
 }
