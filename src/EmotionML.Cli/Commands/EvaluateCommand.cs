@@ -55,6 +55,8 @@ internal static class EvaluateCommand
             var ctx = context();
             // Checked before any work (feature extraction, the audio CNN): a misspelt backbone fails at once.
             var extras = ParseBackbones(parse.GetValue(extraBackbones));
+            if (parse.GetValue(geometry) == FaceGeometryUse.Alone && extras.Count > 0)
+                throw new UsageException("--geometry alone uses the landmark measures instead of every backbone's features; --extra-backbones would be ignored. Use --geometry joined to add them to the backbones.");
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var speakers = clips.Select(c => c.Speaker).Distinct().Count();
             var k = parse.GetValue(folds) is > 0 and var f ? f : Math.Min(7, speakers);

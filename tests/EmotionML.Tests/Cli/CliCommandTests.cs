@@ -86,6 +86,14 @@ public sealed class CliCommandTests
     }
 
     [Fact]
+    public void GeometryAloneWithExtraBackbonesIsAUsageErrorNotASilentlyIgnoredFlag()
+    {
+        var r = CliRunner.RunShared("evaluate", "--speaker-adaptation", "--probe-only", "--geometry", "alone", "--extra-backbones", "mobilefacenet");
+        Assert.Equal(ExitCodes.UsageError, r.ExitCode);
+        Assert.Contains("--geometry alone uses the landmark measures instead of every backbone's features", r.Error);
+    }
+
+    [Fact]
     public void ModelsFlagsMissingFilesAndSaysWhereTheyComeFrom()
     {
         var empty = TestData.TempDir("cli-models-empty");
