@@ -80,6 +80,24 @@ public sealed class SilenceTrimTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EmptyAudioAndANaNSampleBehaveAsWithoutTrimming()
+    {
+        // No audio track gives 0 samples: the all-silence output and 0 real frames, trimmed or not; a NaN sample is the
+        // stage's typed error before the detector sees it.
+        var ml = new MLContext(seed: 1);
+        var empty = ml.Data.LoadFromEnumerable([new AudioRow { Audio = [] }]);
+        IDataView Run(bool trim, IDataView data) => ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = 50, TrimSilence = trim }).Fit(data).Transform(data);
+        Assert.Equal(Run(false, empty).GetColumn<float[]>("Spectrogram").Single(), Run(true, empty).GetColumn<float[]>("Spectrogram").Single());
+        Assert.Equal(0, Run(true, empty).GetColumn<int>("SpectrogramFrames").Single());
+        var audio = SpectrogramTests.Decode(TestData.Ravdess(Files[0])).ToArray();
+        audio[20000] = float.NaN;
+        var nan = ml.Data.LoadFromEnumerable([new AudioRow { Audio = audio }]);
+        var e = Assert.ThrowsAny<Exception>(() => Run(true, nan).GetColumn<float[]>("Spectrogram").Single());
+        var typed = Assert.IsType<InvalidInputException>(e is InvalidInputException ? e : e.InnerException);
+        Assert.Contains("sample 20000", typed.Message);
+    }
+
+    [Fact]
     public void ANonVadModelFileIsRefusedAndTrainAudioTrimsOnlyInAMeasurement()
     {
         var ml = new MLContext(seed: 1);
