@@ -45,9 +45,10 @@ internal static class TrainFaceCommand
         var onnxCheck = new Option<int>("--onnx-check") { Description = "Also run the written ONNX file on ONNX Runtime on the first N PublicTest images and report its agreement with the cached evaluation. Default 200.", DefaultValueFactory = _ => 200 };
         var shippedLogits = new Option<bool>("--shipped-logits") { Description = "Only score the shipped backbone's own emotion classifier (densenet121) on all of PublicTest with ONNX Runtime and exit: the as-shipped row." };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
+        var testMirror = new Option<bool>("--test-mirror") { Description = "Also report PublicTest accuracy with test-time averaging over each image and its mirror image (the probabilities of both views summed; the runtime face stage runs one view)." };
         var command = new Command("train-face", "Fine-tune a face backbone on FER2013 Training on the CPU (frozen early blocks cached with ONNX Runtime, last blocks + a 7-class head trained with TorchSharp, checkpointed: rerun the same command to resume), write the trained weights back into the ONNX graph, and report FER2013 PublicTest accuracy.")
         {
-            backbone, fer, epochs, freeze, headOnly, copies, lr, limit, output, trainImages, cacheOnly, testOnly, onnxCheck, shippedLogits, seed,
+            backbone, fer, epochs, freeze, headOnly, copies, lr, limit, output, trainImages, cacheOnly, testOnly, onnxCheck, shippedLogits, seed, testMirror,
         };
         command.SetAction(parse =>
         {
@@ -123,9 +124,14 @@ internal static class TrainFaceCommand
             File.WriteAllBytes(path + ".tmp", r.Model);
             File.Move(path + ".tmp", path, overwrite: true);
             ctx.Output.WriteLine($"fine-tuned {kind} written to {path} (best epoch {r.Report.BestEpoch} of {r.Report.Epochs.Count}; {r.Report.TrainRows} training rows, {r.Report.ValidationRows} validation rows)");
-            var (accuracy, predicted) = FaceBackboneTrainer.EvaluateCached(o, r.Model, r.LogitsOutput, test, "test");
+            var (accuracy, predicted, _) = FaceBackboneTrainer.EvaluateCached(o, r.Model, r.LogitsOutput, test, "test");
             var bestVal = r.Report.Epochs.First(e => e.Epoch == r.Report.BestEpoch).ValidationAccuracy;
             ctx.Output.WriteLine(FormattableString.Invariant($"FER2013 PublicTest accuracy ({test.Count} images): {100 * accuracy:0.0} %; validation accuracy (10 % of Training, all copies) {100 * bestVal:0.0} %"));
+            if (parse.GetValue(testMirror))
+            {
+                var (averaged, _, _) = FaceBackboneTrainer.EvaluateCached(o, r.Model, r.LogitsOutput, test, "test", mirror: true);
+                ctx.Output.WriteLine(FormattableString.Invariant($"FER2013 PublicTest accuracy, image + mirror averaged: {100 * averaged:0.0} %"));
+            }
             var check = Math.Min(parse.GetValue(onnxCheck), test.Count);
             if (check > 0)
             {

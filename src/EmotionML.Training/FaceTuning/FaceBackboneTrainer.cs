@@ -198,29 +198,47 @@ public sealed class FaceBackboneTrainer : EmotionTorchTrainer<FaceFeatureTransfo
     /// Accuracy of a fine-tuned graph <paramref name="written"/> on copy 0 of <paramref name="images"/>: the frozen prefix's
     /// cached activations (the prefix weights are the base graph's, unchanged by the write-back) through the written graph's
     /// suffix imported into TorchSharp (cut → <paramref name="logitsOutput"/>), which equals ONNX Runtime on the file (tested).
+    /// With <paramref name="mirror"/> each image's class is the argmax of the summed probabilities of the image and its mirror
+    /// image (copy 1, cached the same way): test-time averaging over the two views. Probabilities: per image the softmax
+    /// of the view, or the sum of both views' softmax vectors.
     /// </summary>
-    internal static (double Accuracy, int[] Predicted) EvaluateCached(FaceBackboneTrainerOptions o, byte[] written, string logitsOutput, IReadOnlyList<FerImage> images, string usage)
+    internal static (double Accuracy, int[] Predicted, float[][] Probabilities) EvaluateCached(FaceBackboneTrainerOptions o, byte[] written, string logitsOutput, IReadOnlyList<FerImage> images, string usage, bool mirror = false)
     {
         var (_, cache) = OpenCache(o);
         var tag = ListTag(usage, images);
-        cache.Ensure(images, tag, 0, o.Log, o.Training.Cancellation);
-        var data = cache.Read(tag, 0, images.Count);
+        // Copy 0 is the image as it is, copy 1 its mirror image (FerCopy): test-time averaging sums the two views' probabilities.
+        var views = mirror ? 2 : 1;
+        for (var c = 0; c < views; c++) cache.Ensure(images, tag, c, o.Log, o.Training.Cancellation);
+        var data = Enumerable.Range(0, views).Select(c => cache.Read(tag, c, images.Count)).ToArray();
         using var suffix = new OnnxTorchModule(ModelProto.Parser.ParseFrom(written).Graph, cache.Cut, logitsOutput);
         suffix.eval();
         var len = cache.RowLength;
         var predicted = new int[images.Count];
+        var summed = new float[images.Count][];
         using var _ = no_grad();
         for (var start = 0; start < images.Count; start += 256)
         {
             using var scope = NewDisposeScope();
             var n = Math.Min(256, images.Count - start);
-            var x = new float[n * len];
-            for (var i = 0; i < n * len; i++) x[i] = (float)data[(long)start * len + i];
-            var am = suffix.forward(tensor(x, [n, .. cache.RowShape!])).argmax(1).data<long>().ToArray();
-            for (var i = 0; i < n; i++) predicted[start + i] = (int)am[i];
+            Tensor? probabilities = null;
+            foreach (var view in data)
+            {
+                var x = new float[n * len];
+                for (var i = 0; i < n * len; i++) x[i] = (float)view[(long)start * len + i];
+                var viewProbabilities = suffix.forward(tensor(x, [n, .. cache.RowShape!])).softmax(1);
+                probabilities = probabilities is null ? viewProbabilities : probabilities + viewProbabilities;
+            }
+            var am = probabilities!.argmax(1).data<long>().ToArray();
+            var p = probabilities.data<float>().ToArray();
+            var k = p.Length / n;
+            for (var i = 0; i < n; i++)
+            {
+                predicted[start + i] = (int)am[i];
+                summed[start + i] = p.AsSpan(i * k, k).ToArray();
+            }
         }
         var correct = images.Select((im, i) => im.Label == predicted[i] ? 1 : 0).Sum();
-        return (correct / (double)images.Count, predicted);
+        return (correct / (double)images.Count, predicted, summed);
     }
 
     /// <summary>Loads the backbone, cuts the graph, fills the activation cache for the images' copies and imports the trainable part.</summary>

@@ -113,6 +113,19 @@ internal static class FaceLogitsEvaluation
     public static (double Accuracy, int[] Predicted) Run(byte[] model, FaceBackbone backbone, string logitsOutput, IReadOnlyList<FerImage> images,
         OnnxExecutionOptions execution, Action<string>? log = null, int batch = 64)
     {
+        var logits = Logits(model, backbone, logitsOutput, images.Count, i => FerImages.Decode(images[i].Path), execution, log, batch);
+        var predicted = logits.Select(row => Array.IndexOf(row, row.Max())).ToArray();
+        var correct = images.Select((im, i) => im.Label == predicted[i] ? 1 : 0).Sum();
+        return (correct / (double)images.Count, predicted);
+    }
+
+    /// <summary>
+    /// The emotion logits of <paramref name="count"/> images (RGB24, any square size, given by <paramref name="image"/>), each
+    /// warped to the backbone's input as it is (copy 0), run by ONNX Runtime on <paramref name="model"/>.
+    /// </summary>
+    public static float[][] Logits(byte[] model, FaceBackbone backbone, string logitsOutput, int count, Func<int, (byte[] Rgb, int Width, int Height)> image,
+        OnnxExecutionOptions execution, Action<string>? log = null, int batch = 64)
+    {
         var parsed = global::Onnx.ModelProto.Parser.ParseFrom(model);
         var graph = parsed.Graph;
         if (!graph.Output.Any(o => o.Name == logitsOutput)) graph.Output.Add(new global::Onnx.ValueInfoProto { Name = logitsOutput });
@@ -126,18 +139,18 @@ internal static class FaceLogitsEvaluation
             if (dims is { Count: > 0 }) dims[0] = new global::Onnx.TensorShapeProto.Types.Dimension { DimParam = "N" };
         using var runner = OnnxRunner.Create(Google.Protobuf.MessageExtensions.ToByteArray(parsed), execution, $"{backbone.Kind} emotion logits");
         var inputName = runner.Session.InputMetadata.Keys.First();
-        var predicted = new int[images.Count];
+        var result = new float[count][];
         var len = backbone.InputLength;
         // Held for the whole loop: Session.Run passes only the native handle, so an unreferenced RunOptions can be
         // finalised (and its native object freed) while the run is still in progress.
         using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
-        for (var start = 0; start < images.Count; start += batch)
+        for (var start = 0; start < count; start += batch)
         {
-            var n = Math.Min(batch, images.Count - start);
+            var n = Math.Min(batch, count - start);
             var input = new float[n * len];
             Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
             {
-                var (rgb, w, h) = FerImages.Decode(images[start + i].Path);
+                var (rgb, w, h) = image(start + i);
                 FerImages.Preprocess(backbone, rgb, w, h, FerCopy.Of(0, start + i, 0), input.AsSpan(i * len, len));
             });
             var s = backbone.InputSize;
@@ -145,16 +158,9 @@ internal static class FaceLogitsEvaluation
             using var results = runner.Session.Run(runOptions, [inputName], [tensor], [logitsOutput]);
             var logits = results[0].GetTensorDataAsSpan<float>();
             var k = logits.Length / n;
-            for (var i = 0; i < n; i++)
-            {
-                var row = logits.Slice(i * k, k);
-                var best = 0;
-                for (var j = 1; j < k; j++) if (row[j] > row[best]) best = j;
-                predicted[start + i] = best;
-            }
-            if ((start / batch) % 20 == 0) log?.Invoke($"  evaluation: {start + n}/{images.Count}");
+            for (var i = 0; i < n; i++) result[start + i] = logits.Slice(i * k, k).ToArray();
+            if ((start / batch) % 20 == 0) log?.Invoke($"  evaluation: {start + n}/{count}");
         }
-        var correct = images.Select((im, i) => im.Label == predicted[i] ? 1 : 0).Sum();
-        return (correct / (double)images.Count, predicted);
+        return result;
     }
 }
