@@ -17,6 +17,19 @@ internal sealed class AlignedClip
     public float[] Landmarks { get; }
     public float[] Boxes { get; }
     public float[] Mask { get; }
+
+    /// <summary>1 where a real frame has a face; the frame mask itself when no frame has one.</summary>
+    public float[] FaceMask => _faceMask ??= ComputeFaceMask();
+
+    private float[]? _faceMask;
+
+    private float[] ComputeFaceMask()
+    {
+        if (!Found.Contains(true)) return Mask;
+        var m = new float[Mask.Length];
+        for (var i = 0; i < m.Length; i++) m[i] = Found[i] && Mask[i] == 1 ? 1 : 0;
+        return m;
+    }
 }
 
 /// <summary>Detect → pick the main face → similarity-align its 5 landmarks to the margin-enlarged ArcFace template → 224×224 crop.</summary>

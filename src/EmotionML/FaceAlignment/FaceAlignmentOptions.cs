@@ -69,6 +69,22 @@ public sealed class FaceAlignmentOptions : IStageOptions<FaceAlignmentOptions>
     /// <summary>Output: 1 for a real frame, 0 for padding. Default "FrameMask".</summary>
     public string MaskColumnName { get; set; } = "FrameMask";
 
+    /// <summary>
+    /// Output: 1 for a real frame in which a face was found, 0 for the others and for padding (MaxFrames floats). A clip
+    /// without a face in any frame gets its <see cref="MaskColumnName"/> values instead (documented fallback: its frames,
+    /// whole-frame crops under <see cref="WholeFrameFallback"/>, are all it has). Point a later stage's mask at this column
+    /// (e.g. <c>FusionHeadColumns.FaceMaskColumnName</c> and the fusion trainer's) so that frame attention and pooling skip
+    /// frames without a face. Default "FaceMask".
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var chain = ml.Transforms.LoadVideo()
+    ///     .Append(ml.Transforms.AlignFaces())
+    ///     .Append(ml.Transforms.ExtractFaceFeatures(new FaceFeatureOptions { MaskColumnName = "FaceMask" }));
+    /// </code>
+    /// </example>
+    public string FaceMaskColumnName { get; set; } = "FaceMask";
+
     internal FaceAlignmentOptions Clone()
     {
         var copy = (FaceAlignmentOptions)MemberwiseClone();
@@ -86,7 +102,7 @@ public sealed class FaceAlignmentOptions : IStageOptions<FaceAlignmentOptions>
         Execution.Validate();
         foreach (var (name, value) in new[] { (nameof(FramesColumnName), FramesColumnName), (nameof(FrameCountColumnName), FrameCountColumnName), (nameof(FrameWidthColumnName), FrameWidthColumnName),
             (nameof(FrameHeightColumnName), FrameHeightColumnName), (nameof(CropsColumnName), CropsColumnName), (nameof(FaceFoundColumnName), FaceFoundColumnName),
-            (nameof(LandmarksColumnName), LandmarksColumnName), (nameof(BoxesColumnName), BoxesColumnName), (nameof(MaskColumnName), MaskColumnName) })
+            (nameof(LandmarksColumnName), LandmarksColumnName), (nameof(BoxesColumnName), BoxesColumnName), (nameof(MaskColumnName), MaskColumnName), (nameof(FaceMaskColumnName), FaceMaskColumnName) })
             if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{name} must name a column.", name);
         if (MaxFrames < 1) throw new ArgumentOutOfRangeException(nameof(MaxFrames), MaxFrames, "MaxFrames must be at least 1.");
         if (ScoreThreshold is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ScoreThreshold), ScoreThreshold, "ScoreThreshold must be in [0, 1].");

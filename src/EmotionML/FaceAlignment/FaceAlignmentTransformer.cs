@@ -77,6 +77,7 @@ public sealed class FaceAlignmentTransformer : EmotionTransformerBase<FaceAlignm
             new(o.LandmarksColumnName, new VectorDataViewType(NumberDataViewType.Single, o.MaxFrames, 10)),
             new(o.BoxesColumnName, new VectorDataViewType(NumberDataViewType.Single, o.MaxFrames, 4)),
             new(o.MaskColumnName, new VectorDataViewType(NumberDataViewType.Single, o.MaxFrames)),
+            new(o.FaceMaskColumnName, new VectorDataViewType(NumberDataViewType.Single, o.MaxFrames)),
         ];
     }
 
@@ -135,7 +136,8 @@ public sealed class FaceAlignmentTransformer : EmotionTransformerBase<FaceAlignm
                 1 => Vector(() => (ReadOnlyMemory<bool>)_clip!.Found),
                 2 => Vector(() => (ReadOnlyMemory<float>)_clip!.Landmarks),
                 3 => Vector(() => (ReadOnlyMemory<float>)_clip!.Boxes),
-                _ => Vector(() => (ReadOnlyMemory<float>)_clip!.Mask),
+                4 => Vector(() => (ReadOnlyMemory<float>)_clip!.Mask),
+                _ => Vector(() => (ReadOnlyMemory<float>)_clip!.FaceMask),
             };
         }
     }

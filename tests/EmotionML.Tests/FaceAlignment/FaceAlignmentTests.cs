@@ -19,6 +19,7 @@ public sealed class FaceAlignmentTests(ITestOutputHelper output)
         public bool[] Found = [];
         public float[] Landmarks = [];
         public float[] Mask = [];
+        public float[] FaceMask = [];
     }
 
     private List<Aligned> Align(IEnumerable<string> paths, int maxFrames = 8, VideoInputOptions? video = null)
@@ -33,11 +34,16 @@ public sealed class FaceAlignmentTests(ITestOutputHelper output)
         var found = cursor.GetGetter<VBuffer<bool>>(transformed.Schema["FaceFound"]);
         var lm = cursor.GetGetter<VBuffer<float>>(transformed.Schema["FaceLandmarks"]);
         var mask = cursor.GetGetter<VBuffer<float>>(transformed.Schema["FrameMask"]);
-        VBuffer<byte> c = default; VBuffer<bool> f = default; VBuffer<float> l = default, m = default;
+        var faceMask = cursor.GetGetter<VBuffer<float>>(transformed.Schema["FaceMask"]);
+        VBuffer<byte> c = default; VBuffer<bool> f = default; VBuffer<float> l = default, m = default, fm = default;
         while (cursor.MoveNext())
         {
-            crops(ref c); found(ref f); lm(ref l); mask(ref m);
-            result.Add(new Aligned { Crops = c.DenseValues().ToArray(), Found = f.DenseValues().ToArray(), Landmarks = l.DenseValues().ToArray(), Mask = m.DenseValues().ToArray() });
+            crops(ref c); found(ref f); lm(ref l); mask(ref m); faceMask(ref fm);
+            result.Add(new Aligned
+            {
+                Crops = c.DenseValues().ToArray(), Found = f.DenseValues().ToArray(), Landmarks = l.DenseValues().ToArray(), Mask = m.DenseValues().ToArray(),
+                FaceMask = fm.DenseValues().ToArray(),
+            });
         }
         return result;
     }
@@ -94,6 +100,26 @@ public sealed class FaceAlignmentTests(ITestOutputHelper output)
         // Whole-frame fallback: the crop is the gradient stretched to 224×224, so brightness grows left to right.
         var row = 112 * 224 * 3;
         Assert.True(a.Crops[row + 200 * 3] > a.Crops[row + 20 * 3] + 40, "crop shows the whole frame");
+        // No face anywhere: the face mask falls back to the frame mask (the whole-frame crops are all the clip has).
+        Assert.Equal(a.Mask, a.FaceMask);
+        Assert.Equal([1f, 1f, 1f, 1f], a.FaceMask);
+    }
+
+    [Fact]
+    public void TheFaceMaskLeavesOutRealFramesWithoutAFaceAndThePadding()
+    {
+        // The first second of a clip painted over (no face there), the rest untouched; 6 frames decoded into 8 slots.
+        var dir = TestData.TempDir("partface");
+        var path = MediaTools.Make(Path.Combine(dir, "half.mp4"), "-i", TestData.Javanese("01-01-01_01.mp4"),
+            "-vf", "drawbox=x=0:y=0:w=iw:h=ih:color=gray:t=fill:enable='lt(t,1)'", "-c:a", "copy");
+        var a = Align([path], maxFrames: 8, video: new VideoInputOptions { FrameCount = 6 }).Single();
+        Assert.Equal([1f, 1f, 1f, 1f, 1f, 1f, 0f, 0f], a.Mask);
+        var found = a.Found.Take(6).ToArray();
+        Assert.Contains(false, found);
+        Assert.Contains(true, found);
+        Assert.False(found[0], "the painted first frame has no face");
+        Assert.True(found[5], "the last frame shows the face");
+        Assert.Equal(a.Found.Select((f, i) => f && i < 6 ? 1f : 0f).ToArray(), a.FaceMask);
     }
 
     [Fact]
