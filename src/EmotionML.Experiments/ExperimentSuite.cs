@@ -43,6 +43,13 @@ internal sealed class ExperimentSuiteOptions
     public FaceGeometryUse FaceGeometry { get; set; }
 
     /// <summary>
+    /// Whether frames without a face are left out of every configuration: each clip's frame mask becomes the face
+    /// alignment's <c>FaceMask</c> (<see cref="FusionExperiment.UseFaceMask"/>), so frame attention, standardisation and
+    /// the probes' clip means skip them. Default false: such frames take part as their whole-frame crops (the paper's rule).
+    /// </summary>
+    public bool SkipFacelessFrames { get; set; }
+
+    /// <summary>
     /// Whether every finished (configuration, seed) run of the head is stored on disk and reused when the same run is asked
     /// for again (<see cref="RunResultCache"/>), so a long table that stopped resumes where it was. Default false (the CLI's
     /// <c>--experiments</c> turns it on).
@@ -149,6 +156,7 @@ internal static class ExperimentSuite
         FusionExperiment.AddFaceFeatures(ml, set, variants, chunk: o.ExtractionChunk);
         foreach (var (name, build) in derived) set.Face[name] = build(set);
         if (o.FaceGeometry == FaceGeometryUse.Joined) set.ConcatenateFace(main, [BackboneVariant(o), FaceVariant.Geometry.Name]);
+        if (o.SkipFacelessFrames) FusionExperiment.UseFaceMask(ml, set);
         log?.Report($"face features ready in {clock.Elapsed.TotalSeconds:0} s; face found in {set.FaceFoundRate:P1} of frames");
         if (o.AudioCnnOnnx != null)
         {

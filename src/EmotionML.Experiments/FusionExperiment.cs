@@ -196,6 +196,49 @@ public static class FusionExperiment
         foreach (var v in variants) set.Face[v.Name] = (cached[v.Name]!, v.Dimension);
     }
 
+    /// <summary>
+    /// Replaces each clip's frame mask by the face alignment's <c>FaceMask</c> (1 for a real frame in which a face was
+    /// found; a clip without any face keeps its frame mask), so that the head's frame attention, its standardisation and
+    /// the probe's clip means skip frames without a face. The face masks come from an alignment-only pass (no backbone)
+    /// and are cached; a clip whose alignment fails keeps its frame mask (it is among the set's failures already).
+    /// </summary>
+    public static void UseFaceMask(MLContext ml, FusionFeatureSet set)
+    {
+        var key = $"v1|frames={set.Frames}|facemask";
+        var masks = FeatureArrayCache.TryGet("face", set.Clips, key);
+        if (masks == null)
+        {
+            masks = new float[set.Clips.Count][];
+            var data = ml.Data.LoadFromEnumerable(set.Clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }).ToList());
+            var transformed = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = set.Frames, DecodeAudio = false, MissingVideo = MissingStreamPolicy.Empty })
+                .Append(ml.Transforms.AlignFaces(set.Frames)).Fit(data).Transform(data);
+            var column = transformed.Schema[new FaceAlignmentOptions().FaceMaskColumnName];
+            using var cursor = transformed.GetRowCursor([column]);
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            VBuffer<float> m = default;
+            var failed = false;
+            for (var i = 0; cursor.MoveNext(); i++)
+            {
+                try
+                {
+                    getter(ref m);
+                    masks[i] = m.DenseValues().ToArray();
+                }
+                catch (Exception e) when (ClipFailure.Typed(e) != null)
+                {
+                    masks[i] = set.FrameMask[i];
+                    failed = true;
+                }
+            }
+            if (!failed) FeatureArrayCache.Put("face", set.Clips, key, masks);
+        }
+        for (var i = 0; i < masks.Length; i++)
+        {
+            if (masks[i].Length != set.Frames) throw new InvalidOperationException($"face mask of clip {i} has {masks[i].Length} values, {set.Frames} expected");
+            set.FrameMask[i] = masks[i];
+        }
+    }
+
     /// <summary>The sha256 of a backbone file given by path (a fine-tuned backbone), so its features are cached apart; "" for the shipped files.</summary>
     private static string ModelFileKey(FaceFeatureOptions o)
     {

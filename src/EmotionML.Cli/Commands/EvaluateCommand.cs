@@ -44,11 +44,12 @@ internal static class EvaluateCommand
         var calibrationClips = new Option<int>("--calibration-clips") { Description = "With --speaker-adaptation: unlabelled calibration clips of the held-out speaker. Default 6.", DefaultValueFactory = _ => 6 };
         var extraBackbones = new Option<string?>("--extra-backbones") { Description = "With --speaker-adaptation: comma-separated shipped backbones (densenet121 → ferdensenet121, mobilefacenet, minixception) whose Basic frame features are joined to --backbone's.", HelpName = "list" };
         var geometry = EnumOption.Create<FaceGeometryUse>("--geometry", "The 68-landmark face geometry (mouth opening, mouth-corner lift, eye aperture, brow raise…, normalised by the eye distance) in the main face feature, frame by frame (main job, its probe and --speaker-adaptation)", FaceGeometryUse.None);
+        var skipFaceless = new Option<bool>("--skip-faceless-frames") { Description = "Leave frames without a face out of the head's frame attention and the probe's clip means (the face alignment's FaceMask as the frame mask); by default they take part as whole-frame crops." };
         var probeOnly = new Option<bool>("--probe-only") { Description = "With --speaker-adaptation: only the linear-probe rows (no fusion head)." };
         var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and seed and scored with ML.NET's evaluator, beside a linear probe on the same features. Prints accuracy, macro-F1 and the confusion matrix.")
         {
             dataset, manifest, folds, seeds, frames, backbone, backboneOnnx, enhancement, enhancementBackbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs,
-            validationSpeakers, standardize, standardizeAudio, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones, geometry,
+            validationSpeakers, standardize, standardizeAudio, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones, geometry, skipFaceless,
         };
         command.SetAction(parse =>
         {
@@ -57,6 +58,8 @@ internal static class EvaluateCommand
             var extras = ParseBackbones(parse.GetValue(extraBackbones));
             if (parse.GetValue(geometry) == FaceGeometryUse.Alone && extras.Count > 0)
                 throw new UsageException("--geometry alone uses the landmark measures instead of every backbone's features; --extra-backbones would be ignored. Use --geometry joined to add them to the backbones.");
+            if (parse.GetValue(skipFaceless) && parse.GetValue(speakerAdaptation))
+                throw new UsageException("--skip-faceless-frames is not supported with --speaker-adaptation (its statistics use every real frame); leave one of them out.");
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var speakers = clips.Select(c => c.Speaker).Distinct().Count();
             var k = parse.GetValue(folds) is > 0 and var f ? f : Math.Min(7, speakers);
@@ -76,6 +79,7 @@ internal static class EvaluateCommand
                 ValidationSpeakers = parse.GetValue(validationSpeakers),
                 Sections = all ? ParseSections(parse.GetValue(sections)) : ExperimentSections.Main,
                 FaceGeometry = parse.GetValue(geometry),
+                SkipFacelessFrames = parse.GetValue(skipFaceless),
                 // A long table resumes after a stop: finished (configuration, seed) runs are kept under $EMOTIONML_CACHE/runs.
                 ResumeRuns = all,
             };

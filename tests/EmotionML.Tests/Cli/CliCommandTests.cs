@@ -94,6 +94,14 @@ public sealed class CliCommandTests
     }
 
     [Fact]
+    public void SkippingFacelessFramesWithSpeakerAdaptationIsAUsageErrorNotASilentlyIgnoredFlag()
+    {
+        var r = CliRunner.RunShared("evaluate", "--speaker-adaptation", "--probe-only", "--skip-faceless-frames");
+        Assert.Equal(ExitCodes.UsageError, r.ExitCode);
+        Assert.Contains("--skip-faceless-frames is not supported with --speaker-adaptation", r.Error);
+    }
+
+    [Fact]
     public void ModelsFlagsMissingFilesAndSaysWhereTheyComeFrom()
     {
         var empty = TestData.TempDir("cli-models-empty");

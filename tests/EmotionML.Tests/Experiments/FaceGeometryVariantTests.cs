@@ -39,6 +39,41 @@ public sealed class FaceGeometryVariantTests
             joined[1].AsSpan(joinedDim + 128, FaceGeometryMeasures.Count).ToArray());
     }
 
+    /// <summary>
+    /// <c>evaluate --skip-faceless-frames</c>: the set's frame masks become the alignment stage's FaceMask (computed here
+    /// by the stage itself): frames of a clip without a face drop out, a clip without any face keeps its frame mask.
+    /// </summary>
+    [Fact]
+    public void SkippingFacelessFramesReplacesTheFrameMasksByTheAlignmentsFaceMask()
+    {
+        var dir = TestData.TempDir("skip-faceless");
+        var part = MediaTools.Make(Path.Combine(dir, "part.mp4"), "-i", TestData.Javanese("01-01-01_01.mp4"),
+            "-vf", "drawbox=x=0:y=0:w=iw:h=ih:color=gray:t=fill:enable='lt(t,1)'", "-c:a", "copy");
+        var none = MediaTools.Make(Path.Combine(dir, "none.mp4"), "-i", TestData.Javanese("02-02-01_01.mp4"),
+            "-vf", "geq=lum='X/2+Y/4':cb=128:cr=128", "-c:a", "copy");
+        var clips = new[] { part, none, TestData.Javanese("03-01-01_01.mp4") }.Select(p => new ClipRecord(p, "x", Path.GetFileName(p)[..2])).ToList();
+        var set = new FusionFeatureSet { Clips = clips, Frames = 6, FrameMask = new float[3][] };
+        FusionExperiment.AddFaceFeatures(new MLContext(0), set, [new FaceVariant("basic-minixception", new FaceFeatureOptions { Backbone = FaceBackboneKind.MiniXception })]);
+        Assert.All(set.FrameMask, m => Assert.Equal([1f, 1f, 1f, 1f, 1f, 1f], m));
+        FusionExperiment.UseFaceMask(new MLContext(0), set);
+
+        var ml = new MLContext(0);
+        var data = ml.Data.LoadFromEnumerable(clips.Select(c => new Clip { VideoPath = c.Path }));
+        var found = ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = 6, DecodeAudio = false }).Append(ml.Transforms.AlignFaces(6))
+            .Fit(data).Transform(data).GetColumn<bool[]>("FaceFound").ToArray();
+        Assert.Contains(false, found[0]);
+        Assert.Contains(true, found[0]);
+        Assert.Equal(found[0].Select(f => f ? 1f : 0f).ToArray(), set.FrameMask[0]);
+        Assert.DoesNotContain(true, found[1]);
+        Assert.Equal([1f, 1f, 1f, 1f, 1f, 1f], set.FrameMask[1]);
+        Assert.Equal(found[2].Select(f => f ? 1f : 0f).ToArray(), set.FrameMask[2]);
+
+        // The masks are cached: a second set of the same clips gets them without the alignment pass.
+        var again = new FusionFeatureSet { Clips = clips, Frames = 6, FrameMask = [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]] };
+        FusionExperiment.UseFaceMask(new MLContext(0), again);
+        Assert.Equal(set.FrameMask, again.FrameMask);
+    }
+
     [Fact]
     public void TheMainVariantNamesTheGeometryAndItIsComputedAfterTheBackbones()
     {
