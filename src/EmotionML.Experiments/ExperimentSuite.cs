@@ -156,7 +156,11 @@ internal static class ExperimentSuite
         FusionExperiment.AddFaceFeatures(ml, set, variants, chunk: o.ExtractionChunk);
         foreach (var (name, build) in derived) set.Face[name] = build(set);
         if (o.FaceGeometry == FaceGeometryUse.Joined) set.ConcatenateFace(main, [BackboneVariant(o), FaceVariant.Geometry.Name]);
-        if (o.SkipFacelessFrames) FusionExperiment.UseFaceMask(ml, set);
+        if (o.SkipFacelessFrames)
+        {
+            log?.Report($"face masks: frames without a face are left out (an alignment-only pass over {clips.Count} clips on the first run, then cached)…");
+            FusionExperiment.UseFaceMask(ml, set);
+        }
         log?.Report($"face features ready in {clock.Elapsed.TotalSeconds:0} s; face found in {set.FaceFoundRate:P1} of frames");
         if (o.AudioCnnOnnx != null)
         {
