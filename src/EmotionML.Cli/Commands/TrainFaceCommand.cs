@@ -85,6 +85,14 @@ internal static class TrainFaceCommand
             o.Training.Threads = threads;
             o.Training.Device = ctx.Device;
             o.Training.CheckpointPath = path + ".ckpt";
+            // Epochs over the whole of Training take minutes on a CPU: a line inside the epoch at most once a minute.
+            var lastBatchLine = System.Diagnostics.Stopwatch.StartNew();
+            o.Training.BatchProgress = new SyncProgress<BatchProgress>(b =>
+            {
+                if (lastBatchLine.Elapsed.TotalSeconds < 60 || b.Batch == b.Batches) return;
+                lastBatchLine.Restart();
+                log.Report(FormattableString.Invariant($"  epoch {b.Epoch}: batch {b.Batch}/{b.Batches}, train loss so far {b.TrainLoss:0.000}, {b.Seconds:0} s, about {b.Seconds * (b.Batches - b.Batch) / b.Batch:0} s to the epoch's end"));
+            });
             o.Training.Progress = new SyncProgress<TrainingProgress>(p => log.Report(FormattableString.Invariant(
                 $"epoch {p.Epoch}/{p.MaxEpochs}: train loss {p.TrainLoss:0.000}, validation loss {p.ValidationLoss:0.000}, validation accuracy {100 * p.ValidationAccuracy:0.0} %{(p.IsBest ? " (best)" : "")}, {p.Seconds:0} s")));
             if (parse.GetValue(shippedLogits))

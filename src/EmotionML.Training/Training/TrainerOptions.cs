@@ -54,6 +54,14 @@ public enum EarlyStoppingMetric
 /// <param name="Seconds">Wall time of the epoch.</param>
 public sealed record TrainingProgress(int Epoch, int MaxEpochs, double TrainLoss, double ValidationLoss, double ValidationAccuracy, bool IsBest, double Seconds);
 
+/// <summary>Progress inside an epoch, reported after every training mini-batch (for long epochs; a caller throttles its output).</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Batch">1-based mini-batch of the epoch just done.</param>
+/// <param name="Batches">Mini-batches per epoch.</param>
+/// <param name="TrainLoss">Mean training loss of the epoch's rows so far (at the last batch: the epoch's <see cref="TrainingProgress.TrainLoss"/>).</param>
+/// <param name="Seconds">Wall time since the epoch began.</param>
+public sealed record BatchProgress(int Epoch, int Batch, int Batches, double TrainLoss, double Seconds);
+
 /// <summary>Optimisation settings shared by EmotionML's TorchSharp trainers. JSON-serialisable (callbacks excluded).</summary>
 public sealed class TrainerOptions
 {
@@ -121,6 +129,10 @@ public sealed class TrainerOptions
     /// <summary>Called after every epoch.</summary>
     [JsonIgnore]
     public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>Called after every training mini-batch (progress inside long epochs). Default null.</summary>
+    [JsonIgnore]
+    public IProgress<BatchProgress>? BatchProgress { get; set; }
 
     /// <summary>Cancels training (between mini-batches) with <see cref="OperationCanceledException"/>.</summary>
     [JsonIgnore]

@@ -63,6 +63,7 @@ internal static class TrainingLoop
             Shuffle(train, rng);
             var mixRng = new Random(unchecked(o.Seed * 7919 + epoch));
             double lossSum = 0;
+            var batches = (train.Length + o.BatchSize - 1) / o.BatchSize;
             for (var start = 0; start < train.Length; start += o.BatchSize)
             {
                 o.Cancellation.ThrowIfCancellationRequested();
@@ -87,6 +88,7 @@ internal static class TrainingLoop
                 loss.backward();
                 optimizer.Step();
                 lossSum += loss.item<float>() * rows.Length;
+                o.BatchProgress?.Report(new BatchProgress(epoch, start / o.BatchSize + 1, batches, lossSum / (start + rows.Length), clock.Elapsed.TotalSeconds));
             }
             var trainLoss = lossSum / train.Length;
             double valLoss = double.NaN, valAcc = double.NaN;

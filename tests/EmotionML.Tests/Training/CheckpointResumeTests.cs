@@ -39,7 +39,7 @@ public sealed class CheckpointResumeTests : Fusion.TorchTestBase
         return ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(data).Transform(data);
     }
 
-    private static byte[] Train(string? checkpoint, int stopAfter = 0)
+    private static byte[] Train(string? checkpoint, int stopAfter = 0, List<TrainingProgress>? epochs = null, List<BatchProgress>? batches = null)
     {
         var ml = new MLContext(1);
         using var cancel = new CancellationTokenSource();
@@ -48,7 +48,8 @@ public sealed class CheckpointResumeTests : Fusion.TorchTestBase
             MaxEpochs = 6, BatchSize = 5, LearningRate = 3e-3, ValidationFraction = 0.34, GroupColumnName = "Speaker",
             EarlyStoppingPatience = 10, Schedule = LearningRateSchedule.Cosine, Seed = 4, CheckpointPath = checkpoint,
             Cancellation = cancel.Token,
-            Progress = new SyncProgress(p => { if (p.Epoch == stopAfter) cancel.Cancel(); }),
+            Progress = new SyncProgress(p => { epochs?.Add(p); if (p.Epoch == stopAfter) cancel.Cancel(); }),
+            BatchProgress = batches == null ? null : new SyncBatchProgress(batches.Add),
         };
         var trainer = ml.Transforms.EmotionFusionHead(new FusionHeadTrainerOptions
         {
@@ -61,6 +62,34 @@ public sealed class CheckpointResumeTests : Fusion.TorchTestBase
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
+    }
+
+    private sealed class SyncBatchProgress(Action<BatchProgress> report) : IProgress<BatchProgress>
+    {
+        public void Report(BatchProgress value) => report(value);
+    }
+
+    /// <summary>
+    /// Progress inside epochs: one report per mini-batch, numbered 1..B with B = ⌈training rows / batch size⌉, and the
+    /// running loss of the last batch equal to the epoch's training loss. 36 rows of 6 speakers, 2 held out (12 rows):
+    /// 24 training rows in batches of 5 → 5 batches per epoch.
+    /// </summary>
+    [Fact]
+    public void BatchProgressCountsTheMiniBatchesAndEndsAtTheEpochsLoss()
+    {
+        var epochs = new List<TrainingProgress>();
+        var batches = new List<BatchProgress>();
+        Train(null, epochs: epochs, batches: batches);
+        Assert.Equal(6, epochs.Count);
+        Assert.Equal(6 * 5, batches.Count);
+        for (var e = 1; e <= 6; e++)
+        {
+            var of = batches.Where(b => b.Epoch == e).ToList();
+            Assert.Equal([1, 2, 3, 4, 5], of.Select(b => b.Batch).ToArray());
+            Assert.All(of, b => Assert.Equal(5, b.Batches));
+            Assert.Equal(epochs[e - 1].TrainLoss, of[^1].TrainLoss, 9);
+            Assert.True(of.Zip(of.Skip(1), (a, b) => a.Seconds <= b.Seconds).All(x => x), "seconds grow within an epoch");
+        }
     }
 
     [Theory]
