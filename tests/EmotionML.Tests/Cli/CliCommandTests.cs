@@ -1,5 +1,7 @@
 using System.Text.Json;
 using EmotionML.Cli;
+using EmotionML.Core;
+using EmotionML.FaceFeatures;
 using EmotionML.Experiments;
 using EmotionML.VideoInput;
 using Microsoft.ML;
@@ -66,6 +68,25 @@ public sealed class CliCommandTests
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("yunet", table.Output);
         Assert.Contains("emotionml train", table.Output);
+    }
+
+    /// <summary>
+    /// <c>train-face --shipped-logits</c> also scores FER2013 Training when its activations are cached (has the shipped
+    /// network seen Training?): through the cached prefix, equal to ONNX Runtime on the shipped file over the same images.
+    /// </summary>
+    [Fact]
+    public void ShippedLogitsAlsoScoreTheCachedTrainingImagesLikeOnnxRuntime()
+    {
+        var before = CliRunner.RunShared("--threads", "1", "train-face", "--backbone", "densenet121", "--limit", "1", "--shipped-logits");
+        Assert.Equal(0, before.ExitCode);
+        Assert.Contains("classifier on FER2013 PublicTest (7 images)", before.Output);
+        Assert.Equal(0, CliRunner.RunShared("--threads", "1", "train-face", "--backbone", "densenet121", "--limit", "1", "--copies", "1", "--cache-only").ExitCode);
+        var r = CliRunner.RunShared("--threads", "1", "train-face", "--backbone", "densenet121", "--limit", "1", "--shipped-logits");
+        Assert.Equal(0, r.ExitCode);
+        var training = EmotionML.Training.FaceTuning.FerImages.Load(SharedPaths.Combine("data", "fer2013"), "Training").GroupBy(i => i.Label).OrderBy(g => g.Key).SelectMany(g => g.Take(1)).ToList();
+        var shipped = FaceBackbone.Of(FaceBackboneKind.FerDenseNet121);
+        var (reference, _) = EmotionML.Training.FaceTuning.FaceLogitsEvaluation.Run(File.ReadAllBytes(shipped.Model.Resolve()), shipped, shipped.LogitsTensor!, training, new OnnxExecutionOptions { IntraOpThreads = 1 });
+        Assert.Contains(FormattableString.Invariant($"classifier on FER2013 Training (7 images, cached activations): {100 * reference:0.0} %"), r.Output);
     }
 
     [Fact]
