@@ -226,7 +226,7 @@ public static class FusionExperiment
                 }
                 catch (Exception e) when (ClipFailure.Typed(e) != null)
                 {
-                    masks[i] = set.FrameMask[i];
+                    masks[i] = set.FrameMask[i] ?? new float[set.Frames];
                     failed = true;
                 }
             }
