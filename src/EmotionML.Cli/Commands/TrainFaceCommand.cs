@@ -143,11 +143,11 @@ internal static class TrainFaceCommand
             ctx.Output.WriteLine($"fine-tuned {kind} written to {path} (best epoch {r.Report.BestEpoch} of {r.Report.Epochs.Count}; {r.Report.TrainRows} training rows, {r.Report.ValidationRows} validation rows)");
             var (accuracy, predicted, _) = FaceBackboneTrainer.EvaluateCached(o, r.Model, r.LogitsOutput, test, "test");
             var bestVal = r.Report.Epochs.First(e => e.Epoch == r.Report.BestEpoch).ValidationAccuracy;
-            ctx.Output.WriteLine(FormattableString.Invariant($"FER2013 PublicTest accuracy ({test.Count} images): {100 * accuracy:0.0} %; validation accuracy (10 % of Training, all copies) {100 * bestVal:0.0} %"));
+            ctx.Output.WriteLine(FormattableString.Invariant($"FER2013 PublicTest accuracy ({test.Count} images): {100 * accuracy:0.0} % ({Math.Round(accuracy * test.Count)} of {test.Count} right); validation accuracy (10 % of Training, all copies) {100 * bestVal:0.0} %"));
             if (parse.GetValue(testMirror))
             {
                 var (averaged, _, _) = FaceBackboneTrainer.EvaluateCached(o, r.Model, r.LogitsOutput, test, "test", mirror: true);
-                ctx.Output.WriteLine(FormattableString.Invariant($"FER2013 PublicTest accuracy, image + mirror averaged: {100 * averaged:0.0} %"));
+                ctx.Output.WriteLine(FormattableString.Invariant($"FER2013 PublicTest accuracy, image + mirror averaged: {100 * averaged:0.0} % ({Math.Round(averaged * test.Count)} of {test.Count} right)"));
             }
             var check = Math.Min(parse.GetValue(onnxCheck), test.Count);
             if (check > 0)
