@@ -100,7 +100,8 @@ internal static class TrainFaceCommand
                 var shipped = FaceBackbone.Of(kind);
                 if (shipped.LogitsTensor is not { } logits)
                     throw new InvalidInputException($"--shipped-logits: the shipped {kind} has no emotion classifier (it is a face-recognition network); use --head-only for its as-shipped row.");
-                var (shippedAccuracy, _) = FaceLogitsEvaluation.Run(File.ReadAllBytes(shipped.Model.Resolve(null)), shipped, logits, test, o.Execution, o.Log);
+                var shippedBytes = File.ReadAllBytes(shipped.Model.Resolve(null));
+                var (shippedAccuracy, _) = FaceLogitsEvaluation.Run(shippedBytes, shipped, logits, test, o.Execution, o.Log);
                 ctx.Output.WriteLine(FormattableString.Invariant($"shipped {kind} classifier on FER2013 PublicTest ({test.Count} images): {100 * shippedAccuracy:0.0} %"));
                 // Whether the shipped network has seen FER2013 Training: its accuracy there (through the cached prefix
                 // activations, when they are complete) against PublicTest's.
@@ -108,7 +109,7 @@ internal static class TrainFaceCommand
                 var trainingTag = FaceBackboneTrainer.ListTag("train", train);
                 if (trainingCache.IsComplete(trainingTag, 0, train.Count))
                 {
-                    var (onTraining, _, _) = FaceBackboneTrainer.EvaluateCached(o, File.ReadAllBytes(shipped.Model.Resolve(null)), logits, train, "train");
+                    var (onTraining, _, _) = FaceBackboneTrainer.EvaluateCached(o, shippedBytes, logits, train, "train");
                     ctx.Output.WriteLine(FormattableString.Invariant($"shipped {kind} classifier on FER2013 Training ({train.Count} images, cached activations): {100 * onTraining:0.0} %"));
                 }
                 return ExitCodes.Ok;
