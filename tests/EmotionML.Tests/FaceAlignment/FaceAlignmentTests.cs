@@ -122,6 +122,38 @@ public sealed class FaceAlignmentTests(ITestOutputHelper output)
         Assert.Equal(a.Found.Select((f, i) => f && i < 6 ? 1f : 0f).ToArray(), a.FaceMask);
     }
 
+    /// <summary>
+    /// The documented use of <c>FaceMask</c>: the face stage reading it instead of <c>FrameMask</c> leaves the rows of
+    /// frames without a face zero and computes the other rows exactly as with the frame mask.
+    /// </summary>
+    [Fact]
+    public void TheFaceStageReadingTheFaceMaskLeavesFacelessFramesOutAndKeepsTheOthers()
+    {
+        var dir = TestData.TempDir("partface-stage");
+        var path = MediaTools.Make(Path.Combine(dir, "half.mp4"), "-i", TestData.Javanese("01-01-01_01.mp4"),
+            "-vf", "drawbox=x=0:y=0:w=iw:h=ih:color=gray:t=fill:enable='lt(t,1)'", "-c:a", "copy");
+        var data = _ml.Data.LoadFromEnumerable(new[] { new Clip { VideoPath = path } });
+        var aligned = _ml.Transforms.LoadVideo(new VideoInputOptions { FrameCount = 6 }).Append(_ml.Transforms.AlignFaces(6)).Fit(data).Transform(data);
+        float[] Features(string mask) => _ml.Transforms.ExtractFaceFeatures(new EmotionML.FaceFeatures.FaceFeatureOptions { Backbone = EmotionML.FaceFeatures.FaceBackboneKind.MiniXception, MaskColumnName = mask })
+            .Fit(aligned).Transform(aligned).GetColumn<float[]>("FaceFeatures").Single();
+        var found = aligned.GetColumn<bool[]>("FaceFound").Single();
+        var all = Features("FrameMask");
+        var faces = Features("FaceMask");
+        const int d = 128;
+        Assert.Contains(false, found);
+        Assert.Contains(true, found);
+        for (var f = 0; f < 6; f++)
+        {
+            var row = faces.AsSpan(f * d, d).ToArray();
+            if (found[f]) Assert.Equal(all.AsSpan(f * d, d).ToArray(), row);
+            else
+            {
+                Assert.All(row, v => Assert.Equal(0f, v));
+                Assert.Contains(all.AsSpan(f * d, d).ToArray(), v => v != 0);
+            }
+        }
+    }
+
     [Fact]
     public void SimilarityFitRecoversAKnownTransform()
     {
