@@ -1,3 +1,4 @@
+using EmotionML.AcousticFeatures;
 using EmotionML.AudioCnn;
 using EmotionML.Ensembles;
 using EmotionML.FaceAlignment;
@@ -99,6 +100,9 @@ public sealed class StageConformanceTests : Fusion.TorchTestBase
 
     [Fact]
     public void LogMelSpectrogram() => Conforms(_ml.Transforms.LogMelSpectrogram(new LogMelSpectrogramOptions { Frames = 40, Bands = 20, Padding = SpectrogramPadding.Edge }), Video(), "Audio", "audio", "FrameCount");
+
+    [Fact]
+    public void ExtractAcousticFeatures() => Conforms(_ml.Transforms.ExtractAcousticFeatures(new AcousticFeaturesOptions { PitchCeiling = 400 }), Video(), "Audio", "audio", "FrameCount");
 
     // The audio stages use the format fixture's tiny audio CNN (trained on 64 × 200 spectrograms).
     private (IDataView Spectrograms, string CnnPath) FixtureAudio()
