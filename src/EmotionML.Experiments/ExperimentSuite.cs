@@ -108,6 +108,17 @@ public enum FaceGeometryUse
     Alone,
 }
 
+/// <summary>How the speaker-adaptation protocol uses the acoustic functionals (<see cref="AcousticFeatureSet"/>).</summary>
+public enum AcousticFeaturesUse
+{
+    /// <summary>Not at all.</summary>
+    None,
+    /// <summary>Joined to the audio CNN's features.</summary>
+    Joined,
+    /// <summary>Instead of the audio CNN's features (no audio CNN is needed).</summary>
+    Alone,
+}
+
 /// <summary>Sections of the experiment table.</summary>
 [Flags]
 internal enum ExperimentSections

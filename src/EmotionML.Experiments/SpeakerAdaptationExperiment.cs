@@ -16,6 +16,9 @@ internal sealed class SpeakerAdaptationOptions
     /// <summary>Seeds; every row is run once per seed and per held-out speaker. Default 0, 1, 2.</summary>
     public int[] Seeds { get; set; } = [0, 1, 2];
 
+    /// <summary>Speaker-independent folds (speakers dealt round-robin, <see cref="ClipManifest.SpeakerFolds"/>); 0 = one per speaker. Default 0.</summary>
+    public int Folds { get; set; }
+
     /// <summary>k, the unlabelled calibration clips of the held-out speaker in the calibration protocol. Default 6.</summary>
     public int CalibrationClips { get; set; } = 6;
 
@@ -102,10 +105,12 @@ internal static class SpeakerAdaptationExperiment
             Statistics = level,
         });
         var labelOf = clips.Select(c => Array.IndexOf(classes, c.Label)).ToArray();
-        foreach (var test in speakers)
+        var folds = o.Folds == 0 ? speakers.Select(s => new[] { s }).ToList() : ClipManifest.SpeakerFolds(clips, o.Folds);
+        foreach (var foldSpeakers in folds)
         {
-            var testRows = Enumerable.Range(0, clips.Count).Where(i => clips[i].Speaker == test).ToArray();
-            var trainRows = Enumerable.Range(0, clips.Count).Where(i => clips[i].Speaker != test).ToArray();
+            var test = string.Join(" ", foldSpeakers);
+            var testRows = Enumerable.Range(0, clips.Count).Where(i => foldSpeakers.Contains(clips[i].Speaker)).ToArray();
+            var trainRows = Enumerable.Range(0, clips.Count).Where(i => !foldSpeakers.Contains(clips[i].Speaker)).ToArray();
             var trainView = FusionExperiment.View(ml, set, faceVariant, trainRows);
             // Clip-pooled features: raw, and each clip normalised by its own speaker's statistics (transductive for all;
             // the inner choice reads the training speakers' rows only).
@@ -134,12 +139,15 @@ internal static class SpeakerAdaptationExperiment
             {
                 probeRows[AdaptationProtocol.None].Runs.Add(new(seed, test, plainAcc, testRows.Length, $"L2 {plainL2}"));
                 probeRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, transductiveAcc, testRows.Length, $"{level}, L2 {adaptedL2}"));
-                var (calibration, scored) = CalibrationSplit(testRows, o.CalibrationClips, seed, test);
-                var calibrated = stage.WithSpeakerStatistics(FusionExperiment.View(ml, set, faceVariant, calibration));
-                var scoredView = FusionExperiment.View(ml, set, faceVariant, scored);
-                var calibratedPooled = PoolRows(set, faceVariant, calibrated.Transform(scoredView), scored, clips.Count);
-                var calAcc = Accuracy(adaptedProbe, calibratedPooled, labelOf, scored);
-                probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, scored.Length, $"{level}, L2 {adaptedL2}"));
+                // Each held-out speaker calibrated by its own k clips and scored on its other clips.
+                var calibrations = foldSpeakers.Select(s =>
+                {
+                    var (calibration, scored) = CalibrationSplit(testRows.Where(i => clips[i].Speaker == s).ToArray(), o.CalibrationClips, seed, s);
+                    return (Stage: stage.WithSpeakerStatistics(FusionExperiment.View(ml, set, faceVariant, calibration)), Scored: scored, View: FusionExperiment.View(ml, set, faceVariant, scored));
+                }).ToList();
+                var calScored = calibrations.Sum(c => c.Scored.Length);
+                var calAcc = calibrations.Sum(c => Accuracy(adaptedProbe, PoolRows(set, faceVariant, c.Stage.Transform(c.View), c.Scored, clips.Count), labelOf, c.Scored) * c.Scored.Length) / calScored;
+                probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, calScored, $"{level}, L2 {adaptedL2}"));
                 if (headRows == null)
                 {
                     log?.Report($"speaker {test}, seed {seed}: probe calibrated {calAcc:P1}");
@@ -155,10 +163,10 @@ internal static class SpeakerAdaptationExperiment
                 adaptedHead = ml.Transforms.EmotionFusionHead(head).Fit(toKey.Transform(stage.Transform(trainView)));
                 var h0 = HeadAccuracy(ml, plainHead, toKey.Transform(testView));
                 var h1 = HeadAccuracy(ml, adaptedHead, toKey.Transform(stage.Transform(testView)));
-                var h2 = HeadAccuracy(ml, adaptedHead, toKey.Transform(calibrated.Transform(scoredView)));
+                var h2 = calibrations.Sum(c => HeadAccuracy(ml, adaptedHead, toKey.Transform(c.Stage.Transform(c.View))) * c.Scored.Length) / calScored;
                 headRows[AdaptationProtocol.None].Runs.Add(new(seed, test, h0, testRows.Length, ""));
                 headRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, h1, testRows.Length, ""));
-                headRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, h2, scored.Length, ""));
+                headRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, h2, calScored, ""));
                 log?.Report($"speaker {test}, seed {seed}: probe calibrated {calAcc:P1}; head plain {h0:P1}, transductive {h1:P1}, calibrated {h2:P1}");
             }
             (plainHead as IDisposable)?.Dispose();
@@ -288,11 +296,13 @@ internal static class SpeakerAdaptationExperiment
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         var speakers = set.Clips.Select(c => c.Speaker).Distinct().Count();
+        var folds = o.Folds == 0 ? speakers : o.Folds;
+        var (protocol, unit) = o.Folds == 0 ? ("leave-one-speaker-out", "speaker") : ($"{o.Folds} folds by speaker", "fold");
         sb.AppendLine($"Command: `{command}`  ");
-        sb.AppendLine($"Data: {set.Clips.Count} clips, {speakers} speakers, leave-one-speaker-out × seeds {string.Join(", ", o.Seeds)}; " +
-            $"accuracy: mean ± sample std over the {speakers * o.Seeds.Length} (seed, held-out speaker) runs, in %; per seed: the mean over speakers.");
+        sb.AppendLine($"Data: {set.Clips.Count} clips, {speakers} speakers, {protocol} × seeds {string.Join(", ", o.Seeds)}; " +
+            $"accuracy: mean ± sample std over the {folds * o.Seeds.Length} (seed, held-out {unit}) runs, in %; per seed: the mean over {unit}s.");
         sb.AppendLine();
-        sb.AppendLine("| model | protocol | accuracy | per seed | per held-out speaker (mean over seeds) |");
+        sb.AppendLine($"| model | protocol | accuracy | per seed | per held-out {unit} (mean over seeds) |");
         sb.AppendLine("|---|---|---|---|---|");
         foreach (var r in rows.Where(r => r.Runs.Count > 0))
         {

@@ -1,0 +1,100 @@
+using EmotionML.AcousticFeatures;
+using EmotionML.Experiments;
+using EmotionML.Tests.Spectrogram;
+using Microsoft.ML;
+using Xunit;
+
+namespace EmotionML.Tests.Experiments;
+
+/// <summary>
+/// The acoustic functionals in the experiments' feature set (joined to the audio CNN's positions or alone), a clip that
+/// cannot be decoded, and the speaker-adaptation protocol with folds of several speakers.
+/// </summary>
+public sealed class AcousticFeatureSetTests
+{
+    private static List<ClipRecord> RavdessWithAMissingClip()
+    {
+        var clips = ClipManifest.FromShared("ravdess-speech-16k").Where(c => c.Speaker == "01").Take(3).ToList();
+        clips.Insert(1, new ClipRecord(Path.Combine(TestData.TempDir("acoustic-set"), "missing.flac"), "angry", "01"));
+        return clips;
+    }
+
+    [Fact]
+    public void AloneTheFunctionalsAreTheAudioFeaturesAndAMissingClipFailsWithoutLosingTheOthers()
+    {
+        var clips = RavdessWithAMissingClip();
+        var set = new FusionFeatureSet { Clips = clips, Frames = 1, FrameMask = new float[clips.Count][] };
+        AcousticFeatureSet.Add(new MLContext(0), set);
+        Assert.Equal((1, AcousticFeatureNames.Count), set.AudioShape);
+        var failure = Assert.Single(set.Failures);
+        Assert.Same(clips[1], failure.Clip);
+        Assert.Contains("missing.flac", failure.Error.Message);
+        Assert.Equal([1f, 0f, 1f, 1f], set.AudioMask!.Select(m => m[0]));
+        var extractor = new AcousticFeatureExtractor(new AcousticFeaturesOptions());
+        foreach (var i in new[] { 0, 2, 3 })
+            Assert.Equal(extractor.Compute(SpectrogramTests.Decode(clips[i].Path)).Values, set.Audio![i]);
+        var kept = set.WithoutFailures();
+        Assert.Equal(3, kept.Clips.Count);
+        Assert.Equal(set.Audio![2], kept.Audio![1]);
+    }
+
+    [Fact]
+    public void JoinedTheFunctionalsFollowTheAudioCnnValuesAtEveryPosition()
+    {
+        var clips = ClipManifest.FromShared("ravdess-speech-16k").Where(c => c.Speaker == "02").Take(2).ToList();
+        var set = new FusionFeatureSet { Clips = clips, Frames = 1, FrameMask = new float[2][] };
+        // Two positions of three values, numbered so that a wrong copy shows; the mask is left as it is.
+        set.Audio = [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]];
+        set.AudioMask = [[1, 0], [1, 1]];
+        set.AudioShape = (2, 3);
+        AcousticFeatureSet.Add(new MLContext(0), set);
+        var d = AcousticFeatureNames.Count;
+        Assert.Equal((2, 3 + d), set.AudioShape);
+        Assert.Equal([[1f, 0f], [1f, 1f]], set.AudioMask);
+        var functionals = new AcousticFeatureExtractor(new AcousticFeaturesOptions()).Compute(SpectrogramTests.Decode(clips[1].Path)).Values;
+        var row = set.Audio[1];
+        Assert.Equal(2 * (3 + d), row.Length);
+        Assert.Equal([7f, 8, 9], row[..3]);
+        Assert.Equal(functionals, row[3..(3 + d)]);
+        Assert.Equal([10f, 11, 12], row[(3 + d)..(6 + d)]);
+        Assert.Equal(functionals, row[(6 + d)..]);
+    }
+
+    [Fact]
+    public void WithFoldsOfSeveralSpeakersTheProtocolHoldsOutWholeFoldsAndAdaptationRemovesEachSpeakersOffset()
+    {
+        // 4 speakers × 12 clips, 2 classes; one audio value per clip = class + a large speaker offset, so that only a
+        // model that removes each speaker's own mean can tell the classes of a held-out speaker.
+        var clips = new List<ClipRecord>();
+        var audio = new List<float[]>();
+        var rng = new Random(5);
+        foreach (var (speaker, offset) in new[] { ("s1", 0f), ("s2", 3f), ("s3", 6f), ("s4", 9f) })
+            for (var i = 0; i < 12; i++)
+            {
+                var label = i % 2;
+                clips.Add(new ClipRecord($"{speaker}-{i}.wav", label == 0 ? "low" : "high", speaker));
+                audio.Add([label + offset + (float)(0.1 * (rng.NextDouble() - 0.5)), (float)rng.NextDouble()]);
+            }
+        var set = new FusionFeatureSet { Clips = clips, Frames = 1, FrameMask = new float[clips.Count][] };
+        set.Audio = [.. audio];
+        set.AudioMask = clips.Select(_ => new float[] { 1 }).ToArray();
+        set.AudioShape = (1, 2);
+        var o = new SpeakerAdaptationOptions { Seeds = [0, 1], Folds = 2, CalibrationClips = 4, IncludeHead = false };
+        var rows = SpeakerAdaptationExperiment.Run(new MLContext(0), set, "none", o);
+        var plain = rows.Single(r => r.Protocol == AdaptationProtocol.None);
+        var transductive = rows.Single(r => r.Protocol == AdaptationProtocol.Transductive);
+        var calibrated = rows.Single(r => r.Protocol == AdaptationProtocol.Calibration);
+        // Round-robin folds of the sorted speakers; 2 folds × 2 seeds runs per row.
+        Assert.Equal(["s1 s3", "s2 s4"], plain.Runs.Select(r => r.Speaker).Distinct());
+        Assert.Equal(4, calibrated.Runs.Count);
+        Assert.All(transductive.Runs, r => Assert.Equal(24, r.Scored));
+        // Each of the fold's 2 speakers gives 4 calibration clips and is scored on its other 8.
+        Assert.All(calibrated.Runs, r => Assert.Equal(16, r.Scored));
+        Assert.Equal(1.0, transductive.Mean, 3);
+        Assert.True(calibrated.Mean > 0.9, $"calibrated {calibrated.Mean:P1}");
+        Assert.True(plain.Mean < 0.8, $"plain {plain.Mean:P1}");
+        var table = SpeakerAdaptationExperiment.Markdown(rows, "test", set, o);
+        Assert.Contains("2 folds by speaker × seeds 0, 1", table);
+        Assert.Contains("per held-out fold (mean over seeds)", table);
+    }
+}
