@@ -50,6 +50,13 @@ internal sealed class ExperimentSuiteOptions
     public bool SkipFacelessFrames { get; set; }
 
     /// <summary>
+    /// Whether the audio features are the audio CNN's (default <see cref="AcousticFeaturesUse.None"/>), the CNN's with the
+    /// clip's acoustic functionals joined to every position, or the functionals alone (<see cref="AcousticFeatureSet"/>;
+    /// leave <see cref="AudioCnnOnnx"/> null then). Every section sees the same audio features.
+    /// </summary>
+    public AcousticFeaturesUse Acoustic { get; set; }
+
+    /// <summary>
     /// Whether every finished (configuration, seed) run of the head is stored on disk and reused when the same run is asked
     /// for again (<see cref="RunResultCache"/>), so a long table that stopped resumes where it was. Default false (the CLI's
     /// <c>--experiments</c> turns it on).
@@ -178,6 +185,12 @@ internal static class ExperimentSuite
             clock.Restart();
             FusionExperiment.AddAudioFeatures(ml, set, o.AudioCnnOnnx, o.SpectrogramFrames);
             log?.Report($"audio features ready in {clock.Elapsed.TotalSeconds:0} s (n = {set.AudioShape.Positions}, C = {set.AudioShape.Dim})");
+        }
+        if (o.Acoustic != AcousticFeaturesUse.None)
+        {
+            clock.Restart();
+            AcousticFeatureSet.Add(ml, set);
+            log?.Report($"acoustic functionals {(o.Acoustic == AcousticFeaturesUse.Joined ? "joined to the audio features" : "as the audio features")} in {clock.Elapsed.TotalSeconds:0} s (n = {set.AudioShape.Positions}, C = {set.AudioShape.Dim})");
         }
         if (leaveOut != null) set = leaveOut(set);
         else if (set.Failures.Count > 0)

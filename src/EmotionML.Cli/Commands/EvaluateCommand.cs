@@ -45,7 +45,7 @@ internal static class EvaluateCommand
         var extraBackbones = new Option<string?>("--extra-backbones") { Description = "With --speaker-adaptation: comma-separated shipped backbones (densenet121 → ferdensenet121, mobilefacenet, minixception) whose Basic frame features are joined to --backbone's.", HelpName = "list" };
         var geometry = EnumOption.Create<FaceGeometryUse>("--geometry", "The 68-landmark face geometry (mouth opening, mouth-corner lift, eye aperture, brow raise…, normalised by the eye distance) in the main face feature, frame by frame (main job, its probe and --speaker-adaptation)", FaceGeometryUse.None);
         var skipFaceless = new Option<bool>("--skip-faceless-frames") { Description = "Leave frames without a face out of the head's frame attention and the probe's clip means (the face alignment's FaceMask as the frame mask); by default they take part as whole-frame crops." };
-        var acoustic = EnumOption.Create<AcousticFeaturesUse>("--acoustic", "With --speaker-adaptation: the clips' acoustic functionals (65: MFCC, energy, pitch, harmonicity, spectral shape, rhythm), joined to the audio CNN's features or alone instead of them", AcousticFeaturesUse.None);
+        var acoustic = EnumOption.Create<AcousticFeaturesUse>("--acoustic", "The clips' acoustic functionals (65: MFCC, energy, pitch, harmonicity, spectral shape, rhythm) as audio features: joined to every position of the audio CNN's features, or alone instead of them (no audio CNN); for the head and its probes, or with --speaker-adaptation", AcousticFeaturesUse.None);
         var probeOnly = new Option<bool>("--probe-only") { Description = "With --speaker-adaptation: only the linear-probe rows (no fusion head)." };
         var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and seed and scored with ML.NET's evaluator, beside a linear probe on the same features. Prints accuracy, macro-F1 and the confusion matrix.")
         {
@@ -61,8 +61,6 @@ internal static class EvaluateCommand
                 throw new UsageException("--geometry alone uses the landmark measures instead of every backbone's features; --extra-backbones would be ignored. Use --geometry joined to add them to the backbones.");
             if (parse.GetValue(skipFaceless) && parse.GetValue(speakerAdaptation))
                 throw new UsageException("--skip-faceless-frames is not supported with --speaker-adaptation (its statistics use every real frame); leave one of them out.");
-            if (parse.GetValue(acoustic) != AcousticFeaturesUse.None && !parse.GetValue(speakerAdaptation))
-                throw new UsageException("--acoustic is a measurement of the speaker-adaptation protocol for now: use it with --speaker-adaptation (the fusion head's chain has no acoustic stage).");
             if (parse.GetValue(speakerAdaptation) && parse.GetValue(modalities) == Modalities.AudioOnly && !parse.GetValue(probeOnly))
                 throw new UsageException("--speaker-adaptation --modalities AudioOnly needs --probe-only (the fusion-head rows read face features).");
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
@@ -85,6 +83,7 @@ internal static class EvaluateCommand
                 Sections = all ? ParseSections(parse.GetValue(sections)) : ExperimentSections.Main,
                 FaceGeometry = parse.GetValue(geometry),
                 SkipFacelessFrames = parse.GetValue(skipFaceless),
+                Acoustic = parse.GetValue(modalities) == Modalities.FaceOnly ? AcousticFeaturesUse.None : parse.GetValue(acoustic),
                 // A long table resumes after a stop: finished (configuration, seed) runs are kept under $EMOTIONML_CACHE/runs.
                 ResumeRuns = all,
             };
@@ -99,9 +98,9 @@ internal static class EvaluateCommand
             o.Training.LearningRate = parse.GetValue(learningRate);
             o.Training.Threads = ctx.Threads > 0 ? ctx.Threads : 1;
             o.Training.Device = ctx.Device;
-            var acousticUse = o.Head.Modalities == Modalities.FaceOnly ? AcousticFeaturesUse.None : parse.GetValue(acoustic);
+            var acousticUse = o.Acoustic;
             // The functionals alone need no audio CNN (none is trained for them).
-            var needsCnn = !(acousticUse == AcousticFeaturesUse.Alone && parse.GetValue(speakerAdaptation));
+            var needsCnn = acousticUse != AcousticFeaturesUse.Alone;
             if (needsCnn && (o.Head.Modalities != Modalities.FaceOnly || all)) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
             if (parse.GetValue(speakerAdaptation))
                 return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Head.Modalities == Modalities.AudioOnly ? null : o.Backbone, o.BackboneOnnx, extras, o.FaceGeometry, o.Frames, o.Training.MaxEpochs,
