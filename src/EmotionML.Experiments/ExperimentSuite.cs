@@ -124,6 +124,11 @@ public enum AcousticFeaturesUse
     Joined,
     /// <summary>Instead of the audio CNN's features (no audio CNN is needed).</summary>
     Alone,
+    /// <summary>
+    /// Speaker-adaptation probe only: joined, and per fold the probe's audio part — the audio CNN's, the functionals' or
+    /// both — chosen with its L2 on the training speakers.
+    /// </summary>
+    Chosen,
 }
 
 /// <summary>Sections of the experiment table.</summary>

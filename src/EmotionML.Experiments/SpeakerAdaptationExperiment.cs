@@ -28,6 +28,13 @@ internal sealed class SpeakerAdaptationOptions
     /// <summary>Statistics levels of the speaker normalisation; one is chosen per fold with the probe's L2, on the training speakers.</summary>
     public SpeakerStatisticsLevel[] Levels { get; set; } = [SpeakerStatisticsLevel.Frames, SpeakerStatisticsLevel.ClipMeans];
 
+    /// <summary>
+    /// Column subsets of the probe's input (clip-mean face features, then clip-mean audio features), one chosen per fold
+    /// with the L2 on the training speakers, e.g. the audio CNN's part, the acoustic functionals' part, or both; null:
+    /// every column. Default null.
+    /// </summary>
+    public IReadOnlyList<(string Name, int[] Columns)>? FeatureSubsets { get; set; }
+
     /// <summary>Include the fusion-head rows (a head trained per run). Default true.</summary>
     public bool IncludeHead { get; set; } = true;
 
@@ -114,31 +121,42 @@ internal static class SpeakerAdaptationExperiment
             var trainView = FusionExperiment.View(ml, set, faceVariant, trainRows);
             // Clip-pooled features: raw, and each clip normalised by its own speaker's statistics (transductive for all;
             // the inner choice reads the training speakers' rows only).
-            var rawPooled = Pool(set, faceVariant, all);
-            var (plainL2, plainInner) = ChooseL2(ml, rawPooled, labelOf, clips, trainRows, classes.Length, o.L2Grid);
+            (string Name, int[]? Columns, float[][] Pooled, float L2, double Accuracy) ChooseFeatures(float[][] pooled)
+            {
+                var best = ("", (int[]?)null, pooled, 0f, double.NegativeInfinity);
+                foreach (var (name, columns) in o.FeatureSubsets ?? [("", null!)])
+                {
+                    var projected = Project(pooled, columns);
+                    var (l2, acc) = ChooseL2(ml, projected, labelOf, clips, trainRows, classes.Length, o.L2Grid);
+                    if (acc > best.Item5 + 1e-9) best = (name, columns, projected, l2, acc);
+                }
+                return best;
+            }
+            var (plainSubset, _, rawPooled, plainL2, plainInner) = ChooseFeatures(Pool(set, faceVariant, all));
             SpeakerNormalizationTransformer stage = null!;
             float[][] adaptedPooled = [];
-            var (adaptedL2, adaptedInner, level) = (0f, double.NegativeInfinity, SpeakerStatisticsLevel.Frames);
+            int[]? adaptedColumns = null;
+            var (adaptedSubset, adaptedL2, adaptedInner, level) = ("", 0f, double.NegativeInfinity, SpeakerStatisticsLevel.Frames);
             var inner = new List<string>();
             foreach (var candidate in o.Levels)
             {
                 var s = Normalizer(candidate).Fit(trainView);
-                var pooled = Pool(set, faceVariant, s.Transform(all));
-                var (l2, acc) = ChooseL2(ml, pooled, labelOf, clips, trainRows, classes.Length, o.L2Grid);
-                inner.Add($"{candidate} {acc:P1}");
-                if (acc > adaptedInner + 1e-9) (stage, adaptedPooled, adaptedL2, adaptedInner, level) = (s, pooled, l2, acc, candidate);
+                var (subset, columns, pooled, l2, acc) = ChooseFeatures(Pool(set, faceVariant, s.Transform(all)));
+                inner.Add($"{candidate}{(subset.Length > 0 ? " " + subset : "")} {acc:P1}");
+                if (acc > adaptedInner + 1e-9) (stage, adaptedPooled, adaptedColumns, adaptedSubset, adaptedL2, adaptedInner, level) = (s, pooled, columns, subset, l2, acc, candidate);
             }
+            string Chosen(string subset, string rest) => subset.Length > 0 ? $"{subset}, {rest}" : rest;
             var plainProbe = Probe(ml, rawPooled, labelOf, trainRows, classes.Length, plainL2);
             var adaptedProbe = Probe(ml, adaptedPooled, labelOf, trainRows, classes.Length, adaptedL2);
             var plainAcc = Accuracy(plainProbe, rawPooled, labelOf, testRows);
             var transductiveAcc = Accuracy(adaptedProbe, adaptedPooled, labelOf, testRows);
-            log?.Report($"speaker {test}: probe plain {plainAcc:P1} (L2 {plainL2}, inner {plainInner:P1}), transductive {transductiveAcc:P1} ({level}, L2 {adaptedL2}; inner {string.Join(", ", inner)})");
+            log?.Report($"speaker {test}: probe plain {plainAcc:P1} ({Chosen(plainSubset, $"L2 {plainL2}")}, inner {plainInner:P1}), transductive {transductiveAcc:P1} ({Chosen(adaptedSubset, $"{level}, L2 {adaptedL2}")}; inner {string.Join(", ", inner)})");
 
             ITransformer? plainHead = null, adaptedHead = null;
             foreach (var seed in o.Seeds)
             {
-                probeRows[AdaptationProtocol.None].Runs.Add(new(seed, test, plainAcc, testRows.Length, $"L2 {plainL2}"));
-                probeRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, transductiveAcc, testRows.Length, $"{level}, L2 {adaptedL2}"));
+                probeRows[AdaptationProtocol.None].Runs.Add(new(seed, test, plainAcc, testRows.Length, Chosen(plainSubset, $"L2 {plainL2}")));
+                probeRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, transductiveAcc, testRows.Length, Chosen(adaptedSubset, $"{level}, L2 {adaptedL2}")));
                 // Each held-out speaker calibrated by its own k clips and scored on its other clips.
                 var calibrations = foldSpeakers.Select(s =>
                 {
@@ -146,8 +164,8 @@ internal static class SpeakerAdaptationExperiment
                     return (Stage: stage.WithSpeakerStatistics(FusionExperiment.View(ml, set, faceVariant, calibration)), Scored: scored, View: FusionExperiment.View(ml, set, faceVariant, scored));
                 }).ToList();
                 var calScored = calibrations.Sum(c => c.Scored.Length);
-                var calAcc = calibrations.Sum(c => Accuracy(adaptedProbe, PoolRows(set, faceVariant, c.Stage.Transform(c.View), c.Scored, clips.Count), labelOf, c.Scored) * c.Scored.Length) / calScored;
-                probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, calScored, $"{level}, L2 {adaptedL2}"));
+                var calAcc = calibrations.Sum(c => Accuracy(adaptedProbe, Project(PoolRows(set, faceVariant, c.Stage.Transform(c.View), c.Scored, clips.Count), adaptedColumns), labelOf, c.Scored) * c.Scored.Length) / calScored;
+                probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, calScored, Chosen(adaptedSubset, $"{level}, L2 {adaptedL2}")));
                 if (headRows == null)
                 {
                     log?.Report($"speaker {test}, seed {seed}: probe calibrated {calAcc:P1}");
@@ -219,6 +237,10 @@ internal static class SpeakerAdaptationExperiment
         }
         return result;
     }
+
+    /// <summary>The columns <paramref name="columns"/> of every (non-null) row; all of them when null.</summary>
+    internal static float[][] Project(float[][] rows, int[]? columns)
+        => columns == null ? rows : rows.Select(r => r == null ? null! : columns.Select(c => r[c]).ToArray()).ToArray();
 
     private static float[] MaskedMean(float[] values, float[] mask, int d)
     {

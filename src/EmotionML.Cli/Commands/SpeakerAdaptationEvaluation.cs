@@ -10,6 +10,21 @@ namespace EmotionML.Cli.Commands;
 /// </summary>
 internal static class SpeakerAdaptationEvaluation
 {
+    /// <summary>
+    /// The probe's candidate inputs when the functionals are joined to the audio CNN's features: the face part with the
+    /// CNN's part, with the functionals' part, or with both (the probe's input is [face mean; CNN mean; functionals]).
+    /// </summary>
+    internal static IReadOnlyList<(string Name, int[] Columns)> AudioSubsets(FusionFeatureSet set, string faceVariant)
+    {
+        var face = set.Face.TryGetValue(faceVariant, out var f) ? f.Dim : 0;
+        var audio = set.AudioShape.Dim;
+        var functionals = EmotionML.AcousticFeatures.AcousticFeatureNames.Count;
+        if (audio <= functionals) throw new InvalidOperationException("--acoustic chosen needs the audio CNN's features joined with the functionals.");
+        var cnn = Enumerable.Range(0, face + audio - functionals).ToArray();
+        var acousticOnly = Enumerable.Range(0, face).Concat(Enumerable.Range(face + audio - functionals, functionals)).ToArray();
+        return [("CNN + functionals", Enumerable.Range(0, face + audio).ToArray()), ("CNN", cnn), ("functionals", acousticOnly)];
+    }
+
     /// <summary>Runs the protocol on <c>clips</c> with the face backbone <c>backbone</c> (null: audio only, no face
     /// features), the acoustic functionals as <c>acoustic</c> says, and <c>folds</c> folds by speaker (0: one per speaker).</summary>
     public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind? backbone, string? backboneOnnx, IReadOnlyList<FaceBackboneKind> extraBackbones, FaceGeometryUse geometry,
@@ -44,6 +59,7 @@ internal static class SpeakerAdaptationEvaluation
         o.Training.MaxEpochs = epochs;
         o.Training.Threads = ctx.Threads > 0 ? ctx.Threads : 1;
         o.Training.Device = ctx.Device;
+        if (acoustic == AcousticFeaturesUse.Chosen) o.FeatureSubsets = AudioSubsets(set, variant);
         var rows = SpeakerAdaptationExperiment.Run(ml, set, variant, o, log);
         var table = SpeakerAdaptationExperiment.Markdown(rows, ctx.CommandLine, set, o);
         ctx.Output.WriteLine(table);

@@ -97,4 +97,42 @@ public sealed class AcousticFeatureSetTests
         Assert.Contains("2 folds by speaker × seeds 0, 1", table);
         Assert.Contains("per held-out fold (mean over seeds)", table);
     }
+
+    [Fact]
+    public void AudioSubsetsSplitTheProbesInputIntoFaceWithTheCnnPartTheFunctionalsPartOrBoth()
+    {
+        var clips = new[] { new ClipRecord("a.mp4", "happy", "01") };
+        var set = new FusionFeatureSet { Clips = clips, Frames = 1, FrameMask = [[1]] };
+        set.Face["f"] = ([[0f, 0f]], 2);
+        set.AudioShape = (4, 3 + AcousticFeatureNames.Count);
+        var subsets = EmotionML.Cli.Commands.SpeakerAdaptationEvaluation.AudioSubsets(set, "f");
+        Assert.Equal(["CNN + functionals", "CNN", "functionals"], subsets.Select(s => s.Name));
+        Assert.Equal(Enumerable.Range(0, 2 + 3 + 65), subsets[0].Columns);
+        Assert.Equal([0, 1, 2, 3, 4], subsets[1].Columns);
+        Assert.Equal(new[] { 0, 1 }.Concat(Enumerable.Range(5, 65)), subsets[2].Columns);
+        Assert.Equal([[3f, 1f], null!], SpeakerAdaptationExperiment.Project([[1f, 2f, 3f], null!], [2, 0]));
+    }
+
+    [Fact]
+    public void TheProtocolChoosesTheInformativeSubsetOnTheTrainingSpeakers()
+    {
+        // Column 0 carries the class, columns 1–3 are noise: a probe on the noise alone is at chance.
+        var clips = new List<ClipRecord>();
+        var audio = new List<float[]>();
+        var rng = new Random(9);
+        foreach (var speaker in new[] { "a", "b", "c", "d" })
+            for (var i = 0; i < 10; i++)
+            {
+                clips.Add(new ClipRecord($"{speaker}{i}.wav", i % 2 == 0 ? "x" : "y", speaker));
+                audio.Add([i % 2 + 0.2f * (float)rng.NextDouble(), (float)rng.NextDouble(), (float)rng.NextDouble(), (float)rng.NextDouble()]);
+            }
+        var set = new FusionFeatureSet { Clips = clips, Frames = 1, FrameMask = new float[clips.Count][], Audio = [.. audio], AudioMask = clips.Select(_ => new float[] { 1 }).ToArray(), AudioShape = (1, 4) };
+        var o = new SpeakerAdaptationOptions { Seeds = [0], CalibrationClips = 4, IncludeHead = false, FeatureSubsets = [("noise", [1, 2, 3]), ("signal", [0])] };
+        var rows = SpeakerAdaptationExperiment.Run(new MLContext(0), set, "none", o);
+        foreach (var row in rows.Where(r => r.Protocol != AdaptationProtocol.Calibration))
+        {
+            Assert.All(row.Runs, r => Assert.StartsWith("signal, ", r.Chosen));
+            Assert.Equal(1.0, row.Mean, 3);
+        }
+    }
 }
