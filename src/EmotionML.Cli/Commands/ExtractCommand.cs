@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EmotionML.FaceFeatures;
+using EmotionML.AcousticFeatures;
 using EmotionML.FaceGeometry;
 using EmotionML.Experiments;
 using Microsoft.ML;
@@ -19,11 +20,12 @@ internal static class ExtractCommand
         var backbone = EnumOption.Create<FaceBackboneKind>("--backbone", "Face backbone", FaceBackboneKind.FerDenseNet121);
         var enhancement = EnumOption.Create<FeatureEnhancement>("--enhancement", "Feature enhancement", FeatureEnhancement.Basic);
         var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = "Also extract audio CNN features with this ONNX file (see train-audio).", HelpName = "cnn.onnx" };
+        var acoustic = new Option<bool>("--acoustic") { Description = "Also write the clip's 65 acoustic functionals (ExtractAcousticFeatures: MFCC, energy, pitch, harmonicity, spectral shape, rhythm), one named column each (mfcc0_mean … voiced_segment_s_mean)." };
         var geometry = new Option<bool>("--geometry") { Description = "Also write the 68-landmark face geometry: one column per measure (mouth_opening_inner … upper_lip_raise), the mean over the frames in which a face was found (NaN when none was)." };
         var parallel = ParallelOption.Create();
         var command = new Command("extract", $"Extract per-clip features for a manifest (decode, align faces, backbone with enhancement; optionally the audio CNN). Results are cached under {FeatureArrayCache.Directory} (set EMOTIONML_CACHE), keyed by the clips and every setting, so later runs, evaluate and notebooks reuse them. A clip that cannot be used is reported on stderr and left out of the CSV; the exit code is then 1.")
         {
-            dataset, manifest, output, frames, backbone, enhancement, audioCnn, geometry, parallel,
+            dataset, manifest, output, frames, backbone, enhancement, audioCnn, geometry, acoustic, parallel,
         };
         command.SetAction(parse =>
         {
@@ -40,6 +42,15 @@ internal static class ExtractCommand
             List<FaceVariant> variants = withGeometry ? [new(name, options), FaceVariant.Geometry] : [new(name, options)];
             ctx.WithProgress("face features", all.Count, step => FusionExperiment.AddFaceFeatures(ml, set, variants, new SyncProgress<int>(_ => step(null)), workers));
             if (cnn != null) FusionExperiment.AddAudioFeatures(ml, set, cnn.FullName, 300);
+            Dictionary<string, float[]>? functionals = null;
+            if (parse.GetValue(acoustic))
+            {
+                (float[][] Values, int[] Active, List<ClipFailure> Failures) computed = ([], [], []);
+                ctx.WithProgress("acoustic features", all.Count, step => computed = AcousticFeatureSet.Compute(ml, all, new SyncProgress<int>(_ => step(null))));
+                var (values, failures) = (computed.Values, computed.Failures);
+                set.Failures.AddRange(failures.Where(x => set.Failures.All(g => g.Clip.Path != x.Clip.Path)));
+                functionals = all.Select((c, i) => (c.Path, values[i])).ToDictionary(p => p.Path, p => p.Item2, StringComparer.Ordinal);
+            }
             set = ClipFailures.Report(ctx, set);
             var clips = set.Clips;
             var (face, d) = set.Face[name];
@@ -48,6 +59,7 @@ internal static class ExtractCommand
             header.AddRange(Enumerable.Range(0, d).Select(i => $"f{i}"));
             if (set.Audio != null) header.AddRange(Enumerable.Range(0, set.AudioShape.Dim).Select(i => $"a{i}"));
             if (withGeometry) header.AddRange(FaceGeometryMeasures.Names);
+            if (functionals != null) header.AddRange(AcousticFeatureNames.All);
             w.WriteLine(string.Join(',', header));
             for (var i = 0; i < clips.Count; i++)
             {
@@ -66,6 +78,7 @@ internal static class ExtractCommand
                     fields.AddRange(Enumerable.Range(0, c).Select(j => (positions.Length == 0 ? 0 : positions.Average(p => set.Audio[i][p * c + j])).ToString("G6", CultureInfo.InvariantCulture)));
                 }
                 if (withGeometry) fields.AddRange(GeometryMeans(set.Face[FaceVariant.Geometry.Name].Values[i], set.Frames).Select(v => v.ToString("G6", CultureInfo.InvariantCulture)));
+                if (functionals != null) fields.AddRange(functionals[clips[i].Path].Select(v => v.ToString("G9", CultureInfo.InvariantCulture)));
                 w.WriteLine(string.Join(',', fields));
             }
             w.Flush();

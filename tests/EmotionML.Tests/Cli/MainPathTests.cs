@@ -179,6 +179,32 @@ public sealed class MainPathTests(MainPathFixture f)
     }
 
     [Fact]
+    public void ExtractWithAcousticAddsTheNamedFunctionalsOfTheStageAndLeavesOutABadClip()
+    {
+        var clips = f.Clips.Take(2).Append(new ClipRecord(f.Broken, "happy", "01")).ToList();
+        var manifest = Path.Combine(f.Dir, "extract-acoustic.csv");
+        ClipManifest.Write(manifest, clips, relative: false);
+        var csv = Path.Combine(f.Dir, "features-acoustic.csv");
+        var r = f.RunFresh("extract", "--manifest", manifest, "--frames", $"{MainPathFixture.Frames}", "--backbone", "minixception", "--acoustic", "--out", csv);
+        Assert.Equal(ExitCodes.RuntimeError, r.ExitCode);
+        Assert.Contains(Path.GetFileName(f.Broken), r.Error);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(EmotionML.AcousticFeatures.AcousticFeatureNames.All, lines[0].Split(',').Skip(4 + 128));
+        // Reference: the stage on the same two clips.
+        var ml = new MLContext(0);
+        var data = ml.Data.LoadFromEnumerable(clips.Take(2).Select(c => new ClipRow { VideoPath = c.Path }));
+        var expected = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false }).Append(ml.Transforms.ExtractAcousticFeatures()).Fit(data).Transform(data)
+            .GetColumn<float[]>("AcousticFeatures").ToArray();
+        for (var i = 0; i < 2; i++)
+        {
+            var row = lines[i + 1].Split(',');
+            Assert.Equal(clips[i].Path, row[0]);
+            Assert.Equal(expected[i], row.Skip(4 + 128).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray());
+        }
+    }
+
+    [Fact]
     public void EvaluateRunsTwoSpeakerFoldsAndLeavesOutABadClip()
     {
         var clips = f.Clips.Append(new ClipRecord(f.Broken, "happy", "01")).ToList();
