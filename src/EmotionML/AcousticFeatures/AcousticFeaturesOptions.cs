@@ -29,6 +29,14 @@ public sealed class AcousticFeaturesOptions : Core.IStageOptions<AcousticFeature
     /// <summary>Output column: the count of active frames the functionals were computed over (Int32; 0 for silence). Default <c>AcousticFrames</c>.</summary>
     public string ActiveFramesColumnName { get; set; } = "AcousticFrames";
 
+    /// <summary>
+    /// Output column, when set: a one-position mask, Single vector [1], 1 when the clip has active frames and 0 for
+    /// silence or no audio — what the fusion head reads beside <see cref="OutputColumnName"/> when the functionals are its
+    /// audio features (one position of 65; point <c>FusionHeadColumns.AudioFeaturesColumnName</c> and
+    /// <c>AudioMaskColumnName</c> at the two). Default null (not written).
+    /// </summary>
+    public string? MaskColumnName { get; set; }
+
     /// <summary>Sample rate of the input column in Hz. Default 16000; any other rate is resampled to 16 kHz per row.</summary>
     public int SampleRate { get; set; } = 16000;
 
@@ -58,6 +66,7 @@ public sealed class AcousticFeaturesOptions : Core.IStageOptions<AcousticFeature
         SpectrogramChecks.Column(InputColumnName, nameof(InputColumnName));
         SpectrogramChecks.Column(OutputColumnName, nameof(OutputColumnName));
         SpectrogramChecks.Column(ActiveFramesColumnName, nameof(ActiveFramesColumnName));
+        if (MaskColumnName != null) SpectrogramChecks.Column(MaskColumnName, nameof(MaskColumnName));
         SpectrogramChecks.Rate(SampleRate);
         if (!(PitchFloor >= 30) || !(PitchCeiling <= 1000) || !(PitchCeiling > PitchFloor))
             throw new ArgumentOutOfRangeException(nameof(PitchCeiling), $"Need 30 ≤ PitchFloor < PitchCeiling ≤ 1000 Hz; got {PitchFloor}..{PitchCeiling}.");

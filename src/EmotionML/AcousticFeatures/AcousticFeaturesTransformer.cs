@@ -24,7 +24,7 @@ public sealed class AcousticFeaturesEstimator : EmotionTrivialEstimator<Acoustic
     private protected override AcousticFeaturesTransformer CreateTransformer() => new(Env, Options);
 
     private protected override SchemaShape OutputSchema(SchemaShape inputSchema)
-        => SpectrogramSchema.OutputShape(inputSchema, Options.InputColumnName, AcousticFeaturesTransformer.OutputColumn(Options), Options.ActiveFramesColumnName);
+        => SpectrogramSchema.OutputShape(inputSchema, Options.InputColumnName, AcousticFeaturesTransformer.OutputColumn(Options), Options.ActiveFramesColumnName, Options.MaskColumnName);
 }
 
 /// <summary>The acoustic-features stage (see <see cref="AcousticFeaturesOptions"/>); saves into ML.NET model zips.</summary>
@@ -53,7 +53,7 @@ public sealed class AcousticFeaturesTransformer : EmotionTransformerBase<Acousti
         {
             var extractor = new AcousticFeatureExtractor(o);
             return (audio, row) => extractor.Compute(AudioInput.Prepare(audio, o.SampleRate, o.RejectEmptyAudio, o.InputColumnName, row));
-        });
+        }, o.MaskColumnName);
     }
 
     // *** Binary format ***

@@ -13,17 +13,23 @@ internal static class SpectrogramSchema
     public static bool IsAudio(DataViewType type) => type is VectorDataViewType v && v.ItemType == NumberDataViewType.Single;
 
     /// <summary>Estimator-side check: the audio column exists and is a float vector. Returns the output shape.</summary>
-    public static SchemaShape OutputShape(SchemaShape inputSchema, string input, OutputColumn output, string validFrames)
+    public static SchemaShape OutputShape(SchemaShape inputSchema, string input, OutputColumn output, string validFrames, string? mask = null)
     {
         SchemaChecks.Require(inputSchema, input, Role, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Single, Expected);
-        return SchemaChecks.Add(inputSchema, [output, ValidFramesColumn(validFrames)]);
+        return SchemaChecks.Add(inputSchema, mask == null ? [output, ValidFramesColumn(validFrames)] : [output, ValidFramesColumn(validFrames), MaskColumn(mask)]);
     }
+
+    /// <summary>A one-position mask, Single vector [1]: 1 when the clip has a real frame, else 0.</summary>
+    public static OutputColumn MaskColumn(string name) => new(name, new VectorDataViewType(NumberDataViewType.Single, 1));
 
     /// <summary>The count of real (not padded) frames, Int32.</summary>
     public static OutputColumn ValidFramesColumn(string name) => new(name, NumberDataViewType.Int32);
 }
 
-/// <summary>Binds a spectrogram stage to a schema: one float-vector input; a fixed-shape float-vector output and its count of real frames.</summary>
+/// <summary>
+/// Binds an audio stage to a schema: one float-vector input; a fixed-shape float-vector output, its count of real
+/// frames and, when named, a one-position mask (1 when that count is above 0).
+/// </summary>
 internal sealed class SpectrogramMapper : BoundMapper
 {
     private readonly int _input;
@@ -34,11 +40,15 @@ internal sealed class SpectrogramMapper : BoundMapper
     /// <param name="output">The output column.</param>
     /// <param name="validFrames">The column of real frames (Int32).</param>
     /// <param name="newComputer">Makes a per-cursor function (audio, row) → output values and real frames (extractors are not thread-safe).</param>
-    public SpectrogramMapper(DataViewSchema inputSchema, string inputName, OutputColumn output, string validFrames, Func<Func<float[], long, (float[] Values, int ValidFrames)>> newComputer)
+    /// <param name="mask">The one-position mask column, or null for none.</param>
+    public SpectrogramMapper(DataViewSchema inputSchema, string inputName, OutputColumn output, string validFrames, Func<Func<float[], long, (float[] Values, int ValidFrames)>> newComputer,
+        string? mask = null)
         : base(inputSchema)
     {
         _input = FindInput(inputName, SpectrogramSchema.Role, SpectrogramSchema.IsAudio, SpectrogramSchema.Expected);
-        Outputs = [output, SpectrogramSchema.ValidFramesColumn(validFrames)];
+        Outputs = mask == null
+            ? [output, SpectrogramSchema.ValidFramesColumn(validFrames)]
+            : [output, SpectrogramSchema.ValidFramesColumn(validFrames), SpectrogramSchema.MaskColumn(mask)];
         Dependencies = [_input];
         _newComputer = newComputer;
     }
@@ -64,8 +74,11 @@ internal sealed class SpectrogramMapper : BoundMapper
 
         protected override void Compute() => _output = _compute(Getters.ReadVector(_audio, ref _buffer), Input.Position);
 
-        public override Delegate GetGetter(int outputIndex) => outputIndex == 0
-            ? Vector<float>(() => _output.Values)
-            : Scalar(() => _output.ValidFrames);
+        public override Delegate GetGetter(int outputIndex) => outputIndex switch
+        {
+            0 => Vector<float>(() => _output.Values),
+            1 => Scalar(() => _output.ValidFrames),
+            _ => Vector<float>(() => new[] { _output.ValidFrames > 0 ? 1f : 0f }),
+        };
     }
 }
