@@ -35,6 +35,12 @@ internal sealed class SpeakerAdaptationOptions
     /// </summary>
     public IReadOnlyList<(string Name, int[] Columns)>? FeatureSubsets { get; set; }
 
+    /// <summary>
+    /// Add late-fusion rows: one probe on the face part and one on the audio part (each with its own L2 chosen on the
+    /// training speakers, the statistics level of the joint probe), their class probabilities averaged. Default false.
+    /// </summary>
+    public bool LateFusion { get; set; }
+
     /// <summary>Include the fusion-head rows (a head trained per run). Default true.</summary>
     public bool IncludeHead { get; set; } = true;
 
@@ -102,6 +108,9 @@ internal static class SpeakerAdaptationExperiment
         var protocols = new[] { AdaptationProtocol.None, AdaptationProtocol.Transductive, AdaptationProtocol.Calibration };
         var probeRows = protocols.ToDictionary(p => p, p => Row("linear probe", p));
         var headRows = o.IncludeHead ? protocols.ToDictionary(p => p, p => Row("fusion head", p)) : null;
+        var faceDim = set.Face.TryGetValue(faceVariant, out var faceSet) ? faceSet.Dim : 0;
+        var lateRows = o.LateFusion && faceDim > 0 && set.Audio != null ? protocols.ToDictionary(p => p, p => Row("late fusion: face probe + audio probe", p)) : null;
+        int[][] blocks = [Enumerable.Range(0, faceDim).ToArray(), Enumerable.Range(faceDim, set.AudioShape.Dim).ToArray()];
 
         var all = FusionExperiment.View(ml, set, faceVariant, Enumerable.Range(0, clips.Count));
         var toKey = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(all);
@@ -152,6 +161,23 @@ internal static class SpeakerAdaptationExperiment
             var transductiveAcc = Accuracy(adaptedProbe, adaptedPooled, labelOf, testRows);
             log?.Report($"speaker {test}: probe plain {plainAcc:P1} ({Chosen(plainSubset, $"L2 {plainL2}")}, inner {plainInner:P1}), transductive {transductiveAcc:P1} ({Chosen(adaptedSubset, $"{level}, L2 {adaptedL2}")}; inner {string.Join(", ", inner)})");
 
+            // Late fusion: a probe per part on the unprojected clip means, probabilities averaged.
+            (ITransformer Probe, float L2)[] LateProbes(float[][] pooled) => blocks.Select(cols =>
+            {
+                var part = Project(pooled, cols);
+                var (l2, _) = ChooseL2(ml, part, labelOf, clips, trainRows, classes.Length, o.L2Grid);
+                return (Probe(ml, part, labelOf, trainRows, classes.Length, l2), l2);
+            }).ToArray();
+            double LateAccuracy((ITransformer Probe, float L2)[] probes, float[][] pooled, int[] rows)
+                => MeanScoreAccuracy(probes.Select((p, b) => Scores(p.Probe, Project(pooled, blocks[b]), labelOf, rows)).ToList(), labelOf, rows, classes.Length);
+            var rawAll = lateRows == null ? [] : Pool(set, faceVariant, all);
+            var adaptedAll = lateRows == null ? [] : Pool(set, faceVariant, stage.Transform(all));
+            var latePlain = lateRows == null ? [] : LateProbes(rawAll);
+            var lateAdapted = lateRows == null ? [] : LateProbes(adaptedAll);
+            string LateChosen((ITransformer Probe, float L2)[] p) => $"L2 face {p[0].L2}, audio {p[1].L2}";
+            if (lateRows != null)
+                log?.Report($"speaker {test}: late fusion plain {LateAccuracy(latePlain, rawAll, testRows):P1} ({LateChosen(latePlain)}), transductive {LateAccuracy(lateAdapted, adaptedAll, testRows):P1} ({level}, {LateChosen(lateAdapted)})");
+
             ITransformer? plainHead = null, adaptedHead = null;
             foreach (var seed in o.Seeds)
             {
@@ -166,6 +192,13 @@ internal static class SpeakerAdaptationExperiment
                 var calScored = calibrations.Sum(c => c.Scored.Length);
                 var calAcc = calibrations.Sum(c => Accuracy(adaptedProbe, Project(PoolRows(set, faceVariant, c.Stage.Transform(c.View), c.Scored, clips.Count), adaptedColumns), labelOf, c.Scored) * c.Scored.Length) / calScored;
                 probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, calScored, Chosen(adaptedSubset, $"{level}, L2 {adaptedL2}")));
+                if (lateRows != null)
+                {
+                    lateRows[AdaptationProtocol.None].Runs.Add(new(seed, test, LateAccuracy(latePlain, rawAll, testRows), testRows.Length, LateChosen(latePlain)));
+                    lateRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, LateAccuracy(lateAdapted, adaptedAll, testRows), testRows.Length, $"{level}, {LateChosen(lateAdapted)}"));
+                    var lateCal = calibrations.Sum(c => LateAccuracy(lateAdapted, PoolRows(set, faceVariant, c.Stage.Transform(c.View), c.Scored, clips.Count), c.Scored) * c.Scored.Length) / calScored;
+                    lateRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, lateCal, calScored, $"{level}, {LateChosen(lateAdapted)}"));
+                }
                 if (headRows == null)
                 {
                     log?.Report($"speaker {test}, seed {seed}: probe calibrated {calAcc:P1}");
@@ -290,6 +323,29 @@ internal static class SpeakerAdaptationExperiment
         var classes = labels.Max() + 1;
         var predicted = probe.Transform(ProbeView(ml, features, labels, rows, classes)).GetColumn<string>("PredictedClass").ToArray();
         return rows.Where((r, i) => predicted[i] == ClassName(labels[r])).Count() / (double)rows.Length;
+    }
+
+    /// <summary>The probe's class probabilities of <paramref name="rows"/>, one slot per class in class order.</summary>
+    private static float[][] Scores(ITransformer probe, float[][] features, int[] labels, int[] rows)
+        => probe.Transform(ProbeView(new MLContext(0), features, labels, rows, 0)).GetColumn<float[]>("Score").ToArray();
+
+    /// <summary>Accuracy of the class with the highest mean probability over <paramref name="scores"/> (one list per probe).</summary>
+    internal static double MeanScoreAccuracy(IReadOnlyList<float[][]> scores, int[] labels, int[] rows, int classes)
+    {
+        var correct = 0;
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var mean = new double[classes];
+            foreach (var s in scores)
+            {
+                if (s[r].Length != classes) throw new InvalidOperationException($"A probe scores {s[r].Length} classes, not {classes}: every class must be in the training rows.");
+                for (var k = 0; k < classes; k++) mean[k] += s[r][k] / scores.Count;
+            }
+            var best = 0;
+            for (var k = 1; k < classes; k++) if (mean[k] > mean[best]) best = k;
+            if (best == labels[rows[r]]) correct++;
+        }
+        return correct / (double)rows.Length;
     }
 
     /// <summary>The L2 strength with the best leave-one-speaker-out accuracy over the training speakers only (ties: the stronger).</summary>

@@ -46,11 +46,12 @@ internal static class EvaluateCommand
         var geometry = EnumOption.Create<FaceGeometryUse>("--geometry", "The 68-landmark face geometry (mouth opening, mouth-corner lift, eye aperture, brow raise…, normalised by the eye distance) in the main face feature, frame by frame (main job, its probe and --speaker-adaptation)", FaceGeometryUse.None);
         var skipFaceless = new Option<bool>("--skip-faceless-frames") { Description = "Leave frames without a face out of the head's frame attention and the probe's clip means (the face alignment's FaceMask as the frame mask); by default they take part as whole-frame crops." };
         var acoustic = EnumOption.Create<AcousticFeaturesUse>("--acoustic", "The clips' acoustic functionals (65: MFCC, energy, pitch, harmonicity, spectral shape, rhythm) as audio features: joined to every position of the audio CNN's features, alone instead of them (no audio CNN), or chosen (with --speaker-adaptation --probe-only: CNN, functionals or both, per fold on the training speakers)", AcousticFeaturesUse.None);
+        var lateFusion = new Option<bool>("--late-fusion") { Description = "With --speaker-adaptation: also the late-fusion rows (a probe on the face part and one on the audio part, probabilities averaged)." };
         var probeOnly = new Option<bool>("--probe-only") { Description = "With --speaker-adaptation: only the linear-probe rows (no fusion head)." };
         var command = new Command("evaluate", "Speaker-independent cross-validation on audio-visual clips: features are extracted once (cached), then the fusion head is trained on the other speakers for each fold and seed and scored with ML.NET's evaluator, beside a linear probe on the same features. Prints accuracy, macro-F1 and the confusion matrix.")
         {
             dataset, manifest, folds, seeds, frames, backbone, backboneOnnx, enhancement, enhancementBackbone, faceAttention, audioAttention, fusion, modalities, audioCnn, epochs,
-            validationSpeakers, standardize, standardizeAudio, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones, geometry, skipFaceless, acoustic,
+            validationSpeakers, standardize, standardizeAudio, trainingFrames, learningRate, dropout, experiments, sections, markdown, json, seed, noArMean, noMeanStd2, speakerAdaptation, calibrationClips, probeOnly, extraBackbones, geometry, skipFaceless, acoustic, lateFusion,
         };
         command.SetAction(parse =>
         {
@@ -61,6 +62,8 @@ internal static class EvaluateCommand
                 throw new UsageException("--geometry alone uses the landmark measures instead of every backbone's features; --extra-backbones would be ignored. Use --geometry joined to add them to the backbones.");
             if (parse.GetValue(skipFaceless) && parse.GetValue(speakerAdaptation))
                 throw new UsageException("--skip-faceless-frames is not supported with --speaker-adaptation (its statistics use every real frame); leave one of them out.");
+            if (parse.GetValue(lateFusion) && !parse.GetValue(speakerAdaptation))
+                throw new UsageException("--late-fusion adds rows to the speaker-adaptation protocol: use it with --speaker-adaptation.");
             if (parse.GetValue(acoustic) == AcousticFeaturesUse.Chosen && !(parse.GetValue(speakerAdaptation) && parse.GetValue(probeOnly)))
                 throw new UsageException("--acoustic chosen picks the speaker-adaptation probe's audio part per fold: use it with --speaker-adaptation --probe-only (or joined / alone for the head).");
             if (parse.GetValue(speakerAdaptation) && parse.GetValue(modalities) == Modalities.AudioOnly && !parse.GetValue(probeOnly))
@@ -106,7 +109,7 @@ internal static class EvaluateCommand
             if (needsCnn && (o.Head.Modalities != Modalities.FaceOnly || all)) o.AudioCnnOnnx = AudioCnnModel.Ensure(ctx, ml, parse.GetValue(audioCnn), log);
             if (parse.GetValue(speakerAdaptation))
                 return SpeakerAdaptationEvaluation.Run(ctx, clips, o.Head.Modalities == Modalities.AudioOnly ? null : o.Backbone, o.BackboneOnnx, extras, o.FaceGeometry, o.Frames, o.Training.MaxEpochs,
-                    parse.GetValue(seed), parse.GetValue(calibrationClips), parse.GetValue(probeOnly), o.AudioCnnOnnx, acousticUse, parse.GetValue(folds), parse.GetValue(markdown)?.FullName);
+                    parse.GetValue(seed), parse.GetValue(calibrationClips), parse.GetValue(probeOnly), o.AudioCnnOnnx, acousticUse, parse.GetValue(folds), parse.GetValue(lateFusion), parse.GetValue(markdown)?.FullName);
             var (rows, features) = ExperimentSuite.Run(ml, clips, o, log, set =>
             {
                 set = ClipFailures.Report(ctx, set);

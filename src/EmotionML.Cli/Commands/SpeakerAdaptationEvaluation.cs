@@ -28,7 +28,7 @@ internal static class SpeakerAdaptationEvaluation
     /// <summary>Runs the protocol on <c>clips</c> with the face backbone <c>backbone</c> (null: audio only, no face
     /// features), the acoustic functionals as <c>acoustic</c> says, and <c>folds</c> folds by speaker (0: one per speaker).</summary>
     public static int Run(CliContext ctx, IReadOnlyList<ClipRecord> clips, FaceBackboneKind? backbone, string? backboneOnnx, IReadOnlyList<FaceBackboneKind> extraBackbones, FaceGeometryUse geometry,
-        int frames, int epochs, int seed, int calibrationClips, bool probeOnly, string? audioCnnOnnx, AcousticFeaturesUse acoustic, int folds, string? markdownPath)
+        int frames, int epochs, int seed, int calibrationClips, bool probeOnly, string? audioCnnOnnx, AcousticFeaturesUse acoustic, int folds, bool lateFusion, string? markdownPath)
     {
         var ml = ctx.CreateMLContext(seed);
         var log = new SyncProgress<string>(ctx.Error.WriteLine);
@@ -55,7 +55,7 @@ internal static class SpeakerAdaptationEvaluation
         if (acoustic != AcousticFeaturesUse.None)
             ctx.WithProgress("acoustic features", clips.Count, step => AcousticFeatureSet.Add(ml, set, new SyncProgress<int>(_ => step(null))));
         set = ClipFailures.Report(ctx, set);
-        var o = new SpeakerAdaptationOptions { Seeds = [seed, seed + 1, seed + 2], CalibrationClips = calibrationClips, IncludeHead = !probeOnly, Folds = folds };
+        var o = new SpeakerAdaptationOptions { Seeds = [seed, seed + 1, seed + 2], CalibrationClips = calibrationClips, IncludeHead = !probeOnly, Folds = folds, LateFusion = lateFusion };
         o.Training.MaxEpochs = epochs;
         o.Training.Threads = ctx.Threads > 0 ? ctx.Threads : 1;
         o.Training.Device = ctx.Device;

@@ -135,4 +135,44 @@ public sealed class AcousticFeatureSetTests
             Assert.Equal(1.0, row.Mean, 3);
         }
     }
+
+    [Fact]
+    public void MeanScoreAccuracyTakesTheClassWithTheHighestMeanProbability()
+    {
+        // Row 0: probe A says class 0 (0.6), probe B says class 1 (0.9): the mean picks 1. Row 1: both say 2.
+        float[][] a = [[0.6f, 0.3f, 0.1f], [0.1f, 0.2f, 0.7f]];
+        float[][] b = [[0.05f, 0.9f, 0.05f], [0.2f, 0.2f, 0.6f]];
+        Assert.Equal(1.0, SpeakerAdaptationExperiment.MeanScoreAccuracy([a, b], [1, 2], [0, 1], 3));
+        Assert.Equal(0.5, SpeakerAdaptationExperiment.MeanScoreAccuracy([a], [1, 2], [0, 1], 3));
+        Assert.Throws<InvalidOperationException>(() => SpeakerAdaptationExperiment.MeanScoreAccuracy([a], [1, 2], [0, 1], 4));
+    }
+
+    [Fact]
+    public void LateFusionRowsAverageAFaceProbeAndAnAudioProbe()
+    {
+        // Three classes: the face value tells class 0 from the others, the audio value class 2 from the others; only
+        // both together tell all three apart, so each part alone is at most 2/3 right and the late fusion well above that.
+        var clips = new List<ClipRecord>();
+        var face = new List<float[]>();
+        var audio = new List<float[]>();
+        var rng = new Random(2);
+        foreach (var speaker in new[] { "a", "b", "c", "d" })
+            for (var i = 0; i < 12; i++)
+            {
+                var label = i % 3;
+                clips.Add(new ClipRecord($"{speaker}{i}.mp4", $"c{label}", speaker));
+                face.Add([(label == 0 ? 1f : 0f) + 0.1f * (float)rng.NextDouble()]);
+                audio.Add([(label == 2 ? 1f : 0f) + 0.1f * (float)rng.NextDouble()]);
+            }
+        var set = new FusionFeatureSet { Clips = clips, Frames = 1, FrameMask = clips.Select(_ => new float[] { 1 }).ToArray(), Audio = [.. audio], AudioMask = clips.Select(_ => new float[] { 1 }).ToArray(), AudioShape = (1, 1) };
+        set.Face["f"] = ([.. face], 1);
+        var o = new SpeakerAdaptationOptions { Seeds = [0], CalibrationClips = 3, IncludeHead = false, LateFusion = true };
+        var rows = SpeakerAdaptationExperiment.Run(new MLContext(0), set, "f", o);
+        var late = rows.Where(r => r.Model.StartsWith("late fusion")).ToList();
+        Assert.Equal(3, late.Count);
+        var plain = late.Single(r => r.Protocol == AdaptationProtocol.None);
+        Assert.True(plain.Mean > 0.85, $"late fusion {plain.Mean:P1}");
+        Assert.All(plain.Runs, r => Assert.StartsWith("L2 face ", r.Chosen));
+        Assert.Equal(4, plain.Runs.Count);
+    }
 }
