@@ -231,7 +231,8 @@ internal static class SpeakerAdaptationExperiment
     {
         if (k < 1 || k >= speakerRows.Length)
             throw new InvalidInputException($"Speaker '{speaker}' has {speakerRows.Length} clips: too few for {k} calibration clips and at least one to score.");
-        var rng = new Random(HashCode.Combine(seed, StableHash(speaker)));
+        // A fixed mix, not HashCode.Combine (randomised per process): the same seed draws the same clips in every run.
+        var rng = new Random(unchecked(seed * 1_000_003 + StableHash(speaker)));
         var shuffled = speakerRows.OrderBy(_ => rng.Next()).ToArray();
         return (shuffled.Take(k).Order().ToArray(), shuffled.Skip(k).Order().ToArray());
     }

@@ -175,4 +175,15 @@ public sealed class AcousticFeatureSetTests
         Assert.All(plain.Runs, r => Assert.StartsWith("L2 face ", r.Chosen));
         Assert.Equal(4, plain.Runs.Count);
     }
+
+    [Fact]
+    public void TheCalibrationDrawDependsOnlyOnTheSeedAndTheSpeakerNotOnTheProcess()
+    {
+        // Literal values: a draw seeded by a per-process hash (HashCode.Combine) would change from one test run to the next.
+        var rows = Enumerable.Range(100, 24).ToArray();
+        var (calibration, scored) = SpeakerAdaptationExperiment.CalibrationSplit(rows, 6, 1, "03");
+        Assert.Equal([104, 109, 111, 117, 118, 119], calibration);
+        Assert.Equal(rows.Except(calibration), scored);
+        Assert.NotEqual(calibration, SpeakerAdaptationExperiment.CalibrationSplit(rows, 6, 2, "03").Calibration);
+    }
 }
