@@ -110,6 +110,7 @@ internal static class SpeakerAdaptationExperiment
         var headRows = o.IncludeHead ? protocols.ToDictionary(p => p, p => Row("fusion head", p)) : null;
         var faceDim = set.Face.TryGetValue(faceVariant, out var faceSet) ? faceSet.Dim : 0;
         var lateRows = o.LateFusion && faceDim > 0 && set.Audio != null ? protocols.ToDictionary(p => p, p => Row("late fusion: face probe + audio probe", p)) : null;
+        var eitherRows = lateRows == null ? null : protocols.ToDictionary(p => p, p => Row("joint or late probe, chosen per fold on the training speakers", p));
         int[][] blocks = [Enumerable.Range(0, faceDim).ToArray(), Enumerable.Range(faceDim, set.AudioShape.Dim).ToArray()];
 
         var all = FusionExperiment.View(ml, set, faceVariant, Enumerable.Range(0, clips.Count));
@@ -175,8 +176,27 @@ internal static class SpeakerAdaptationExperiment
             var latePlain = lateRows == null ? [] : LateProbes(rawAll);
             var lateAdapted = lateRows == null ? [] : LateProbes(adaptedAll);
             string LateChosen((ITransformer Probe, float L2)[] p) => $"L2 face {p[0].L2}, audio {p[1].L2}";
+            // The late fusion's leave-one-speaker-out accuracy over the training speakers, at its chosen L2s.
+            double LateInner(float[][] pooled, (ITransformer Probe, float L2)[] chosen)
+            {
+                var correct = 0.0;
+                foreach (var v in trainRows.Select(i => clips[i].Speaker).Distinct().Order(StringComparer.Ordinal))
+                {
+                    var fit = trainRows.Where(i => clips[i].Speaker != v).ToArray();
+                    var val = trainRows.Where(i => clips[i].Speaker == v).ToArray();
+                    var scores = blocks.Select((cols, b) =>
+                    {
+                        var part = Project(pooled, cols);
+                        return Scores(Probe(ml, part, labelOf, fit, classes.Length, chosen[b].L2), part, labelOf, val);
+                    }).ToList();
+                    correct += MeanScoreAccuracy(scores, labelOf, val, classes.Length) * val.Length;
+                }
+                return correct / trainRows.Length;
+            }
+            var (latePlainInner, lateAdaptedInner) = lateRows == null ? (0.0, 0.0) : (LateInner(rawAll, latePlain), LateInner(adaptedAll, lateAdapted));
+            var (plainLate, adaptedLate) = (latePlainInner > plainInner + 1e-9, lateAdaptedInner > adaptedInner + 1e-9);
             if (lateRows != null)
-                log?.Report($"speaker {test}: late fusion plain {LateAccuracy(latePlain, rawAll, testRows):P1} ({LateChosen(latePlain)}), transductive {LateAccuracy(lateAdapted, adaptedAll, testRows):P1} ({level}, {LateChosen(lateAdapted)})");
+                log?.Report($"speaker {test}: late fusion plain {LateAccuracy(latePlain, rawAll, testRows):P1} ({LateChosen(latePlain)}, inner {latePlainInner:P1}), transductive {LateAccuracy(lateAdapted, adaptedAll, testRows):P1} ({level}, {LateChosen(lateAdapted)}, inner {lateAdaptedInner:P1})");
 
             ITransformer? plainHead = null, adaptedHead = null;
             foreach (var seed in o.Seeds)
@@ -198,6 +218,12 @@ internal static class SpeakerAdaptationExperiment
                     lateRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, LateAccuracy(lateAdapted, adaptedAll, testRows), testRows.Length, $"{level}, {LateChosen(lateAdapted)}"));
                     var lateCal = calibrations.Sum(c => LateAccuracy(lateAdapted, PoolRows(set, faceVariant, c.Stage.Transform(c.View), c.Scored, clips.Count), c.Scored) * c.Scored.Length) / calScored;
                     lateRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, lateCal, calScored, $"{level}, {LateChosen(lateAdapted)}"));
+                    var none = lateRows[AdaptationProtocol.None].Runs[^1];
+                    var transductive = lateRows[AdaptationProtocol.Transductive].Runs[^1];
+                    eitherRows![AdaptationProtocol.None].Runs.Add(plainLate ? none with { Chosen = "late, " + none.Chosen } : probeRows[AdaptationProtocol.None].Runs[^1] with { Chosen = "joint, " + probeRows[AdaptationProtocol.None].Runs[^1].Chosen });
+                    eitherRows[AdaptationProtocol.Transductive].Runs.Add(adaptedLate ? transductive with { Chosen = "late, " + transductive.Chosen } : probeRows[AdaptationProtocol.Transductive].Runs[^1] with { Chosen = "joint, " + probeRows[AdaptationProtocol.Transductive].Runs[^1].Chosen });
+                    var cal = adaptedLate ? lateRows[AdaptationProtocol.Calibration].Runs[^1] : probeRows[AdaptationProtocol.Calibration].Runs[^1];
+                    eitherRows[AdaptationProtocol.Calibration].Runs.Add(cal with { Chosen = (adaptedLate ? "late, " : "joint, ") + cal.Chosen });
                 }
                 if (headRows == null)
                 {
@@ -389,8 +415,8 @@ internal static class SpeakerAdaptationExperiment
             sb.AppendLine($"| {r.Model} | {r.Name} | {(100 * r.Mean).ToString("0.0", inv)} ± {(100 * r.Std).ToString("0.0", inv)} | " +
                 $"{string.Join(" / ", r.SeedMeans.Select(m => (100 * m).ToString("0.0", inv)))} | {perSpeaker} |");
         }
-        var chosen = rows.Where(r => r.Model == "linear probe" && r.Protocol != AdaptationProtocol.Calibration)
-            .Select(r => $"{r.Name}: {string.Join(", ", r.Runs.Where(x => x.Seed == o.Seeds[0]).Select(x => $"{x.Speaker} {x.Chosen}"))}");
+        var chosen = rows.Where(r => r.Model is "linear probe" || r.Model.StartsWith("joint or late", StringComparison.Ordinal)).Where(r => r.Protocol != AdaptationProtocol.Calibration && r.Runs.Count > 0)
+            .Select(r => $"{r.Model}, {r.Name}: {string.Join(", ", r.Runs.Where(x => x.Seed == o.Seeds[0]).Select(x => $"{x.Speaker} {x.Chosen}"))}");
         sb.AppendLine();
         sb.AppendLine("Chosen per held-out speaker on the training speakers (statistics level, probe L2): " + string.Join("; ", chosen) + ".");
         return sb.ToString();
