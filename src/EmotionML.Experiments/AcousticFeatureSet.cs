@@ -12,7 +12,11 @@ namespace EmotionML.Experiments;
 /// </summary>
 internal static class AcousticFeatureSet
 {
-    private static readonly string Key = $"v1|names={AcousticFeatureNames.Count}|" + System.Text.Json.JsonSerializer.Serialize(new AcousticFeaturesOptions());
+    // The settings that change the values (not the column names): naming an output does not recompute the cache.
+    private static readonly string Key = Settings(new AcousticFeaturesOptions());
+
+    internal static string Settings(AcousticFeaturesOptions o) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"v1|names={AcousticFeatureNames.Count}|rate={o.SampleRate}|pitch={o.PitchFloor}-{o.PitchCeiling}|voicing={o.VoicingThreshold}|range={o.ActivityRangeDb}");
 
     /// <summary>
     /// The functionals and active-frame counts of <paramref name="clips"/>; a clip that cannot be decoded is listed in

@@ -198,4 +198,14 @@ public sealed class AcousticFeatureSetTests
         Assert.Equal(rows.Except(calibration), scored);
         Assert.NotEqual(calibration, SpeakerAdaptationExperiment.CalibrationSplit(rows, 6, 2, "03").Calibration);
     }
+
+    [Fact]
+    public void TheCacheKeyFollowsTheSettingsThatChangeTheValuesNotTheColumnNames()
+    {
+        var key = AcousticFeatureSet.Settings(new AcousticFeaturesOptions());
+        Assert.Equal(key, AcousticFeatureSet.Settings(new AcousticFeaturesOptions { MaskColumnName = "M", OutputColumnName = "X", RejectEmptyAudio = true }));
+        Assert.NotEqual(key, AcousticFeatureSet.Settings(new AcousticFeaturesOptions { PitchCeiling = 400 }));
+        Assert.NotEqual(key, AcousticFeatureSet.Settings(new AcousticFeaturesOptions { VoicingThreshold = 0.4 }));
+        Assert.NotEqual(key, AcousticFeatureSet.Settings(new AcousticFeaturesOptions { ActivityRangeDb = 30 }));
+    }
 }
