@@ -76,54 +76,8 @@ internal static class AudioCnnExperiment
     }
 
     internal static (float[][], int[]) ComputeSpectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress, List<ClipFailure> failures, bool trimSilence = false)
-    {
-        // Two decoders at once: decoding is mostly ffmpeg process start-up.
-        var result = new float[clips.Count][];
-        var valid = new int[clips.Count];
-        var done = 0;
-        Parallel.ForEach(Enumerable.Range(0, clips.Count).Chunk(Math.Max(1, clips.Count / 8)), new ParallelOptions { MaxDegreeOfParallelism = 2 }, chunk =>
-        {
-            var partFailures = new List<ClipFailure>();
-            // Progress once per clip (the count done so far), not once per part.
-            var (part, counts) = ComputeSequential(ml, chunk.Select(i => clips[i]).ToList(), frames, trimSilence, partFailures, () => progress?.Report(Interlocked.Increment(ref done)));
-            lock (failures) failures.AddRange(partFailures);
-            for (var j = 0; j < chunk.Length; j++) (result[chunk[j]], valid[chunk[j]]) = (part[j], counts[j]);
-        });
-        return (result, valid);
-    }
-
-    private static (float[][], int[]) ComputeSequential(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, bool trimSilence, List<ClipFailure> failures, Action clipDone)
-    {
-        var data = ml.Data.LoadFromEnumerable(clips.Select((c, i) => new ClipRow { VideoPath = c.Path, Label = c.Label, Speaker = c.Speaker, Row = i }));
-        var pipeline = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false })
-            .Append(ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = frames, TrimSilence = trimSilence }));
-        var transformed = pipeline.Fit(data).Transform(data);
-        var result = new List<float[]>();
-        var valid = new List<int>();
-        using var cursor = transformed.GetRowCursor([transformed.Schema["Spectrogram"], transformed.Schema["SpectrogramFrames"]]);
-        var getter = cursor.GetGetter<VBuffer<float>>(transformed.Schema["Spectrogram"]);
-        var validGetter = cursor.GetGetter<int>(transformed.Schema["SpectrogramFrames"]);
-        VBuffer<float> buffer = default;
-        var count = 0;
-        while (cursor.MoveNext())
-        {
-            try
-            {
-                getter(ref buffer);
-                validGetter(ref count);
-                result.Add(buffer.DenseValues().ToArray());
-                valid.Add(count);
-            }
-            catch (Exception e) when (ClipFailure.Typed(e) is { } typed)
-            {
-                failures.Add(new ClipFailure(clips[result.Count], typed));
-                result.Add(new float[frames * 200]);
-                valid.Add(0);
-            }
-            clipDone();
-        }
-        return (result.ToArray(), valid.ToArray());
-    }
+        => AudioClipBatch.Compute(ml, clips, () => ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = frames, TrimSilence = trimSilence }),
+            "Spectrogram", "SpectrogramFrames", frames * 200, progress, failures);
 
     /// <summary>Runs the cross-validation; <paramref name="reports"/>, when given, receives each fold's training report.</summary>
     /// <remarks>A fold report's validation accuracy is the selection criterion: held-out training speakers, never the test fold.</remarks>
