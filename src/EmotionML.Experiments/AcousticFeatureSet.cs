@@ -28,44 +28,17 @@ internal static class AcousticFeatureSet
         var active = FeatureArrayCache.TryGet("acoustic", clips, Key + "|active-frames");
         var failures = new List<ClipFailure>();
         if (values != null && active != null) return (values, active.Select(a => (int)a[0]).ToArray(), failures);
-        values = new float[clips.Count][];
-        var counts = new int[clips.Count];
-        var done = 0;
-        // Two decoders at once: decoding is mostly ffmpeg process start-up.
-        Parallel.ForEach(Enumerable.Range(0, clips.Count).Chunk(Math.Max(1, clips.Count / 8)), new ParallelOptions { MaxDegreeOfParallelism = 2 }, chunk =>
-        {
-            var data = ml.Data.LoadFromEnumerable(chunk.Select(i => new ClipRow { VideoPath = clips[i].Path, Label = clips[i].Label, Speaker = clips[i].Speaker, Row = i }).ToList());
-            var transformed = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false }).Append(ml.Transforms.ExtractAcousticFeatures()).Fit(data).Transform(data);
-            using var cursor = transformed.GetRowCursor([transformed.Schema["AcousticFeatures"], transformed.Schema["AcousticFrames"]]);
-            var getter = cursor.GetGetter<VBuffer<float>>(transformed.Schema["AcousticFeatures"]);
-            var framesGetter = cursor.GetGetter<int>(transformed.Schema["AcousticFrames"]);
-            VBuffer<float> buffer = default;
-            var j = 0;
-            while (cursor.MoveNext())
-            {
-                var i = chunk[j++];
-                try
-                {
-                    getter(ref buffer);
-                    var n = 0;
-                    framesGetter(ref n);
-                    (values[i], counts[i]) = (buffer.DenseValues().ToArray(), n);
-                }
-                catch (Exception e) when (ClipFailure.Typed(e) is { } typed)
-                {
-                    lock (failures) failures.Add(new ClipFailure(clips[i], typed));
-                    (values[i], counts[i]) = (new float[AcousticFeatureNames.Count], 0);
-                }
-                progress?.Report(Interlocked.Increment(ref done));
-            }
-        });
+        (values, var counts) = AudioClipBatch.Compute(ml, clips, () => ml.Transforms.ExtractAcousticFeatures(), "AcousticFeatures", "AcousticFrames",
+            AcousticFeatureNames.Count, progress, failures);
         if (failures.Count == 0)
         {
             FeatureArrayCache.Put("acoustic", clips, Key, values);
             FeatureArrayCache.Put("acoustic", clips, Key + "|active-frames", counts.Select(c => new float[] { c }).ToArray());
         }
-        var order = clips.Select((c, i) => (c.Path, i)).ToDictionary(p => p.Path, p => p.i, StringComparer.Ordinal);
-        return (values, counts, failures.OrderBy(f => order[f.Clip.Path]).ToList());
+        // By clip, not by path: a manifest may list one file twice.
+        var order = new Dictionary<ClipRecord, int>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < clips.Count; i++) order.TryAdd(clips[i], i);
+        return (values, counts, failures.OrderBy(f => order[f.Clip]).ToList());
     }
 
     /// <summary>

@@ -42,14 +42,16 @@ internal static class ExtractCommand
             List<FaceVariant> variants = withGeometry ? [new(name, options), FaceVariant.Geometry] : [new(name, options)];
             ctx.WithProgress("face features", all.Count, step => FusionExperiment.AddFaceFeatures(ml, set, variants, new SyncProgress<int>(_ => step(null)), workers));
             if (cnn != null) FusionExperiment.AddAudioFeatures(ml, set, cnn.FullName, 300);
-            Dictionary<string, float[]>? functionals = null;
+            Dictionary<ClipRecord, float[]>? functionals = null;
             if (parse.GetValue(acoustic))
             {
                 (float[][] Values, int[] Active, List<ClipFailure> Failures) computed = ([], [], []);
                 ctx.WithProgress("acoustic features", all.Count, step => computed = AcousticFeatureSet.Compute(ml, all, new SyncProgress<int>(_ => step(null))));
                 var (values, failures) = (computed.Values, computed.Failures);
                 set.Failures.AddRange(failures.Where(x => set.Failures.All(g => g.Clip.Path != x.Clip.Path)));
-                functionals = all.Select((c, i) => (c.Path, values[i])).ToDictionary(p => p.Path, p => p.Item2, StringComparer.Ordinal);
+                // By clip, not by path: a manifest may list one file twice.
+                functionals = new Dictionary<ClipRecord, float[]>(ReferenceEqualityComparer.Instance);
+                for (var i = 0; i < all.Count; i++) functionals.TryAdd(all[i], values[i]);
             }
             set = ClipFailures.Report(ctx, set);
             var clips = set.Clips;
@@ -78,7 +80,7 @@ internal static class ExtractCommand
                     fields.AddRange(Enumerable.Range(0, c).Select(j => (positions.Length == 0 ? 0 : positions.Average(p => set.Audio[i][p * c + j])).ToString("G6", CultureInfo.InvariantCulture)));
                 }
                 if (withGeometry) fields.AddRange(GeometryMeans(set.Face[FaceVariant.Geometry.Name].Values[i], set.Frames).Select(v => v.ToString("G6", CultureInfo.InvariantCulture)));
-                if (functionals != null) fields.AddRange(functionals[clips[i].Path].Select(v => v.ToString("G9", CultureInfo.InvariantCulture)));
+                if (functionals != null) fields.AddRange(functionals[clips[i]].Select(v => v.ToString("G9", CultureInfo.InvariantCulture)));
                 w.WriteLine(string.Join(',', fields));
             }
             w.Flush();

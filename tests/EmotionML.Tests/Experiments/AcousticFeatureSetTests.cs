@@ -208,4 +208,16 @@ public sealed class AcousticFeatureSetTests
         Assert.NotEqual(key, AcousticFeatureSet.Settings(new AcousticFeaturesOptions { VoicingThreshold = 0.4 }));
         Assert.NotEqual(key, AcousticFeatureSet.Settings(new AcousticFeaturesOptions { ActivityRangeDb = 30 }));
     }
+
+    [Fact]
+    public void AClipListedTwiceGetsItsFunctionalsTwiceBesideAFailedClip()
+    {
+        var clips = RavdessWithAMissingClip().Take(3).ToList();
+        clips.Add(new ClipRecord(clips[0].Path, clips[0].Label, clips[0].Speaker));
+        var (values, active, failures) = AcousticFeatureSet.Compute(new MLContext(0), clips);
+        Assert.Same(clips[1], Assert.Single(failures).Clip);
+        Assert.Equal(values[0], values[3]);
+        Assert.Equal(active[0], active[3]);
+        Assert.True(active[0] > 0);
+    }
 }
