@@ -77,7 +77,8 @@ internal sealed record AdaptationRow(string Model, AdaptationProtocol Protocol, 
 internal sealed record AdaptationRun(int Seed, string Speaker, double Accuracy, int Scored, string Chosen);
 
 /// <summary>
-/// Speaker adaptation without labels as its own protocol, beside the plain speaker-independent one: leave-one-speaker-out,
+/// Speaker adaptation without labels as its own protocol, beside the plain speaker-independent one: leave-one-speaker-out
+/// (or <see cref="SpeakerAdaptationOptions.Folds"/> folds by speaker),
 /// where every training speaker is normalised by the statistics of its own clips (<c>NormalizeBySpeaker</c>), and the
 /// held-out speaker by the statistics of (a) all of its unlabelled clips or (b) k unlabelled calibration clips, scored
 /// on its other clips. Models: a linear probe (ML.NET's L-BFGS maximum entropy on the clip means of the face and audio
@@ -142,18 +143,20 @@ internal static class SpeakerAdaptationExperiment
                 }
                 return best;
             }
-            var (plainSubset, _, rawPooled, plainL2, plainInner) = ChooseFeatures(Pool(set, faceVariant, all));
+            var rawAll = Pool(set, faceVariant, all);
+            var (plainSubset, _, rawPooled, plainL2, plainInner) = ChooseFeatures(rawAll);
             SpeakerNormalizationTransformer stage = null!;
-            float[][] adaptedPooled = [];
+            float[][] adaptedPooled = [], adaptedAll = [];
             int[]? adaptedColumns = null;
             var (adaptedSubset, adaptedL2, adaptedInner, level) = ("", 0f, double.NegativeInfinity, SpeakerStatisticsLevel.Frames);
             var inner = new List<string>();
             foreach (var candidate in o.Levels)
             {
                 var s = Normalizer(candidate).Fit(trainView);
-                var (subset, columns, pooled, l2, acc) = ChooseFeatures(Pool(set, faceVariant, s.Transform(all)));
+                var unprojected = Pool(set, faceVariant, s.Transform(all));
+                var (subset, columns, pooled, l2, acc) = ChooseFeatures(unprojected);
                 inner.Add($"{candidate}{(subset.Length > 0 ? " " + subset : "")} {acc:P1}");
-                if (acc > adaptedInner + 1e-9) (stage, adaptedPooled, adaptedColumns, adaptedSubset, adaptedL2, adaptedInner, level) = (s, pooled, columns, subset, l2, acc, candidate);
+                if (acc > adaptedInner + 1e-9) (stage, adaptedPooled, adaptedAll, adaptedColumns, adaptedSubset, adaptedL2, adaptedInner, level) = (s, pooled, unprojected, columns, subset, l2, acc, candidate);
             }
             string Chosen(string subset, string rest) => subset.Length > 0 ? $"{subset}, {rest}" : rest;
             var plainProbe = Probe(ml, rawPooled, labelOf, trainRows, classes.Length, plainL2);
@@ -171,8 +174,6 @@ internal static class SpeakerAdaptationExperiment
             }).ToArray();
             double LateAccuracy((ITransformer Probe, float L2)[] probes, float[][] pooled, int[] rows)
                 => MeanScoreAccuracy(probes.Select((p, b) => Scores(p.Probe, Project(pooled, blocks[b]), labelOf, rows)).ToList(), labelOf, rows, classes.Length);
-            var rawAll = lateRows == null ? [] : Pool(set, faceVariant, all);
-            var adaptedAll = lateRows == null ? [] : Pool(set, faceVariant, stage.Transform(all));
             var latePlain = lateRows == null ? [] : LateProbes(rawAll);
             var lateAdapted = lateRows == null ? [] : LateProbes(adaptedAll);
             string LateChosen((ITransformer Probe, float L2)[] p) => $"L2 face {p[0].L2}, audio {p[1].L2}";
@@ -195,8 +196,9 @@ internal static class SpeakerAdaptationExperiment
             }
             var (latePlainInner, lateAdaptedInner) = lateRows == null ? (0.0, 0.0) : (LateInner(rawAll, latePlain), LateInner(adaptedAll, lateAdapted));
             var (plainLate, adaptedLate) = (latePlainInner > plainInner + 1e-9, lateAdaptedInner > adaptedInner + 1e-9);
+            var (latePlainAcc, lateTransductiveAcc) = lateRows == null ? (0.0, 0.0) : (LateAccuracy(latePlain, rawAll, testRows), LateAccuracy(lateAdapted, adaptedAll, testRows));
             if (lateRows != null)
-                log?.Report($"speaker {test}: late fusion plain {LateAccuracy(latePlain, rawAll, testRows):P1} ({LateChosen(latePlain)}, inner {latePlainInner:P1}), transductive {LateAccuracy(lateAdapted, adaptedAll, testRows):P1} ({level}, {LateChosen(lateAdapted)}, inner {lateAdaptedInner:P1})");
+                log?.Report($"speaker {test}: late fusion plain {latePlainAcc:P1} ({LateChosen(latePlain)}, inner {latePlainInner:P1}), transductive {lateTransductiveAcc:P1} ({level}, {LateChosen(lateAdapted)}, inner {lateAdaptedInner:P1})");
 
             ITransformer? plainHead = null, adaptedHead = null;
             foreach (var seed in o.Seeds)
@@ -207,16 +209,18 @@ internal static class SpeakerAdaptationExperiment
                 var calibrations = foldSpeakers.Select(s =>
                 {
                     var (calibration, scored) = CalibrationSplit(testRows.Where(i => clips[i].Speaker == s).ToArray(), o.CalibrationClips, seed, s);
-                    return (Stage: stage.WithSpeakerStatistics(FusionExperiment.View(ml, set, faceVariant, calibration)), Scored: scored, View: FusionExperiment.View(ml, set, faceVariant, scored));
+                    var calibrated = stage.WithSpeakerStatistics(FusionExperiment.View(ml, set, faceVariant, calibration));
+                    var view = FusionExperiment.View(ml, set, faceVariant, scored);
+                    return (Stage: calibrated, Scored: scored, View: view, Pooled: PoolRows(set, faceVariant, calibrated.Transform(view), scored, clips.Count));
                 }).ToList();
                 var calScored = calibrations.Sum(c => c.Scored.Length);
-                var calAcc = calibrations.Sum(c => Accuracy(adaptedProbe, Project(PoolRows(set, faceVariant, c.Stage.Transform(c.View), c.Scored, clips.Count), adaptedColumns), labelOf, c.Scored) * c.Scored.Length) / calScored;
+                var calAcc = calibrations.Sum(c => Accuracy(adaptedProbe, Project(c.Pooled, adaptedColumns), labelOf, c.Scored) * c.Scored.Length) / calScored;
                 probeRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, calAcc, calScored, Chosen(adaptedSubset, $"{level}, L2 {adaptedL2}")));
                 if (lateRows != null)
                 {
-                    lateRows[AdaptationProtocol.None].Runs.Add(new(seed, test, LateAccuracy(latePlain, rawAll, testRows), testRows.Length, LateChosen(latePlain)));
-                    lateRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, LateAccuracy(lateAdapted, adaptedAll, testRows), testRows.Length, $"{level}, {LateChosen(lateAdapted)}"));
-                    var lateCal = calibrations.Sum(c => LateAccuracy(lateAdapted, PoolRows(set, faceVariant, c.Stage.Transform(c.View), c.Scored, clips.Count), c.Scored) * c.Scored.Length) / calScored;
+                    lateRows[AdaptationProtocol.None].Runs.Add(new(seed, test, latePlainAcc, testRows.Length, LateChosen(latePlain)));
+                    lateRows[AdaptationProtocol.Transductive].Runs.Add(new(seed, test, lateTransductiveAcc, testRows.Length, $"{level}, {LateChosen(lateAdapted)}"));
+                    var lateCal = calibrations.Sum(c => LateAccuracy(lateAdapted, c.Pooled, c.Scored) * c.Scored.Length) / calScored;
                     lateRows[AdaptationProtocol.Calibration].Runs.Add(new(seed, test, lateCal, calScored, $"{level}, {LateChosen(lateAdapted)}"));
                     var none = lateRows[AdaptationProtocol.None].Runs[^1];
                     var transductive = lateRows[AdaptationProtocol.Transductive].Runs[^1];
