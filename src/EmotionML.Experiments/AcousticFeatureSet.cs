@@ -16,7 +16,7 @@ internal static class AcousticFeatureSet
     private static readonly string Key = Settings(new AcousticFeaturesOptions());
 
     internal static string Settings(AcousticFeaturesOptions o) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"v1|names={AcousticFeatureNames.Count}|rate={o.SampleRate}|pitch={o.PitchFloor}-{o.PitchCeiling}|voicing={o.VoicingThreshold}|range={o.ActivityRangeDb}");
+        $"v{AcousticFeatureExtractor.AlgorithmVersion}|names={AcousticFeatureNames.Count}|rate={o.SampleRate}|pitch={o.PitchFloor}-{o.PitchCeiling}|voicing={o.VoicingThreshold}|range={o.ActivityRangeDb}");
 
     /// <summary>
     /// The functionals and active-frame counts of <paramref name="clips"/>; a clip that cannot be decoded is listed in

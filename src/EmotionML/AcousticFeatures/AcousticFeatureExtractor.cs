@@ -8,12 +8,18 @@ using NWaves.Windows;
 namespace EmotionML.AcousticFeatures;
 
 /// <summary>
-/// Computes the functionals of <see cref="AcousticFeatureNames"/> for one clip of 16 kHz audio. MFCC, deltas, YIN pitch,
-/// FFT and spectral shape are NWaves'; the framing, voicing decision and functionals are the stage's own (no library
+/// Computes the functionals of <see cref="AcousticFeatureNames"/> for one clip of 16 kHz audio. MFCC, deltas, FFT and
+/// spectral shape are NWaves'; YIN is <see cref="YinPitch"/> (NWaves' steps, faster); the framing, voicing decision and functionals are the stage's own (no library
 /// here computes utterance functionals). Not thread-safe: one instance per cursor.
 /// </summary>
 internal sealed class AcousticFeatureExtractor
 {
+    /// <summary>
+    /// Bumped whenever a change moves the values (caches of the functionals key on it). 2: YIN by <see cref="YinPitch"/>,
+    /// the period refined around YIN's integer period.
+    /// </summary>
+    internal const int AlgorithmVersion = 2;
+
     internal const int Rate = 16000;
     internal const int Hop = 160;
     internal const int PitchWindow = 640;
@@ -27,6 +33,10 @@ internal sealed class AcousticFeatureExtractor
     private readonly float[] _frequencies = Enumerable.Range(0, Fft / 2 + 1).Select(k => (float)k * Rate / Fft).ToArray();
     private readonly float[] _block = new float[Fft];
     private readonly float[] _power = new float[Fft / 2 + 1];
+    private readonly float[] _cmndf = new float[PitchWindow / 2];
+
+    /// <summary>YIN's CMNDF threshold (the value NWaves' <c>Pitch.FromYin</c> defaults to).</summary>
+    internal const float YinThreshold = 0.2f;
 
     public AcousticFeatureExtractor(AcousticFeaturesOptions options)
     {
@@ -93,10 +103,11 @@ internal sealed class AcousticFeatureExtractor
             rolloff.Add(Spectral.Rolloff(_power, _frequencies, 0.85f));
 
             var pitchStart = t * Hop;
-            var f0 = Pitch.FromYin(padded, Rate, pitchStart, pitchStart + PitchWindow, (float)_o.PitchFloor, (float)_o.PitchCeiling, 0.2f);
-            if (!(f0 >= _o.PitchFloor && f0 <= _o.PitchCeiling)) continue;
+            var yin = YinPitch.Period(padded, Rate, pitchStart, pitchStart + PitchWindow, _o.PitchFloor, _o.PitchCeiling, YinThreshold, _cmndf);
+            if (yin == 0) continue;
             // YIN settles the octave; the period is refined to the autocorrelation peak near YIN's (parabolic interpolation).
-            var (period, r) = RefinePeriod(padded, pitchStart, Rate / f0);
+            var (period, r) = RefinePeriod(padded, pitchStart, yin);
+            if (!(Rate / period >= _o.PitchFloor && Rate / period <= _o.PitchCeiling)) continue;
             if (r < _o.VoicingThreshold) continue;
             voiced[t] = true;
             semitones[t] = 12 * Math.Log2(Rate / period / 27.5);

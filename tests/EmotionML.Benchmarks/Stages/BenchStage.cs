@@ -104,6 +104,7 @@ internal static class BenchStages
         new DecodeBenchStage(),
         new FaceBenchStage(),
         new SpectrogramBenchStage(),
+        new AcousticBenchStage(),
         new FaceFeaturesBenchStage(),
         new AudioCnnBenchStage(),
         new HeadBenchStage(),

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using EmotionML.Spectrogram;
 using EmotionML.VideoInput;
 using Microsoft.ML;
@@ -72,7 +70,8 @@ internal sealed class SpectrogramBenchStage : IBenchStage
         step("EmotionML");
         var rows = new List<BenchRow>();
         string Rate(double s) => BenchContext.F(seconds / s, "0");
-        var scipy = Scipy(audio, context.Repeat, out var scipyPower, out var why);
+        var peer = PythonPeer.Run(ScipyScript, audio, context.Repeat, "scipy/numpy");
+        var (scipy, scipyPower, why) = (peer.Seconds, peer.Values, peer.Why);
         step("scipy");
         var notes = $"{audio.Count} clips, {seconds:0} s of audio, best of {context.Repeat}";
         if (scipy is { } sp)
@@ -111,42 +110,5 @@ internal sealed class SpectrogramBenchStage : IBenchStage
             worst = Math.Max(worst, Math.Abs(ours[i] / scale - scipy[i]) / scipy[i]);
         }
         return (worst, compared);
-    }
-
-    /// <summary>Best-of seconds of scipy over all clips, or null (with the reason) when python3/scipy is absent.</summary>
-    private static double? Scipy(List<float[]> audio, int repeat, out double[] power, out string why)
-    {
-        power = [];
-        const string python = "/usr/bin/python3";
-        if (!File.Exists(python)) { why = $"{python} not found"; return null; }
-        var dir = Path.Combine(Path.GetTempPath(), $"emotionml-bench-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        try
-        {
-            var samples = Path.Combine(dir, "audio.f32");
-            using (var f = File.Create(samples))
-                foreach (var a in audio) f.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
-            File.WriteAllText(Path.Combine(dir, "lengths.txt"), string.Join(' ', audio.Select(a => a.Length)));
-            File.WriteAllText(Path.Combine(dir, "stft.py"), ScipyScript);
-            var psi = new ProcessStartInfo(python) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { Path.Combine(dir, "stft.py"), samples, Path.Combine(dir, "lengths.txt"), Math.Max(1, repeat).ToString(CultureInfo.InvariantCulture), Path.Combine(dir, "power.f64") })
-                psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var err = p.StandardError.ReadToEndAsync();
-            var stdout = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                why = err.Result.Contains("No module named", StringComparison.Ordinal) ? "scipy/numpy not importable by /usr/bin/python3" : "python3 failed: " + err.Result.Trim().Split('\n').Last();
-                return null;
-            }
-            power = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(Path.Combine(dir, "power.f64"))).ToArray();
-            why = "";
-            return double.Parse(stdout.Trim(), CultureInfo.InvariantCulture);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
     }
 }
