@@ -23,7 +23,7 @@ public sealed class BenchStageTests
 
     [Fact]
     public void StagesRunInTheirOrder()
-        => Assert.Equal(["decode", "face", "spectrogram", "face-features", "audio-cnn", "head", "chain", "throughput"], BenchStages.All.Select(s => s.Name));
+        => Assert.Equal(["decode", "face", "spectrogram", "acoustic", "face-features", "audio-cnn", "head", "chain", "throughput"], BenchStages.All.Select(s => s.Name));
 
     [Fact]
     public void HelpListsTheStagesAndOptions()
@@ -87,5 +87,21 @@ public sealed class BenchStageTests
             Assert.Matches(new Regex(@"Spectrogram agreement with scipy: max relative difference of the power \d\.\de-\d+"), text);
         else
             Assert.Contains("scipy peer not run", text);
+    }
+
+    [Fact]
+    public void AcousticStageComparesWithAubioAndReportsTheF0Agreement()
+    {
+        var md = Path.Combine(TestData.TempDir("bench-acoustic"), "bench.md");
+        var r = Bench("--clips", "2", "--stages", "acoustic", "--repeat", "1", "--markdown", md);
+        Assert.True(r.ExitCode == 0, r.Output + r.Error);
+        var text = File.ReadAllText(md);
+        var lines = Lines(md, "acoustic");
+        Assert.Equal(2, lines.Count);
+        Assert.Contains("aubio", lines[0][4]);
+        Assert.Contains("NWaves Pitch.FromYin", lines[1][4]);
+        Assert.All(lines, l => Assert.Matches(new Regex(@"^\d+\.\d\d$"), l[6]));
+        // The agreement is a measured fact: 2 Javanese clips, both voiced, both within a semitone of aubio's YIN.
+        Assert.Matches(new Regex(@"median F0 within 1 semitone of aubio YIN's on 2/2 clips"), text);
     }
 }
