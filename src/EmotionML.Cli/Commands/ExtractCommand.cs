@@ -22,13 +22,21 @@ internal static class ExtractCommand
         var audioCnn = new Option<FileInfo?>("--audio-cnn") { Description = "Also extract audio CNN features with this ONNX file (see train-audio).", HelpName = "cnn.onnx" };
         var acoustic = new Option<bool>("--acoustic") { Description = "Also write the clip's 65 acoustic functionals (ExtractAcousticFeatures: MFCC, energy, pitch, harmonicity, spectral shape, rhythm), one named column each (mfcc0_mean … voiced_segment_s_mean)." };
         var geometry = new Option<bool>("--geometry") { Description = "Also write the 68-landmark face geometry: one column per measure (mouth_opening_inner … upper_lip_raise), the mean over the frames in which a face was found (NaN when none was)." };
+        var noFace = new Option<bool>("--no-face") { Description = "Skip the face pipeline: no video frames are decoded and the CSV has no face columns (path,label,speaker, then the audio columns). For audio files (WAV, FLAC, MP3, …) or when only the audio features are wanted; needs --acoustic or --audio-cnn." };
         var parallel = ParallelOption.Create();
         var command = new Command("extract", $"Extract per-clip features for a manifest (decode, align faces, backbone with enhancement; optionally the audio CNN). Results are cached under {FeatureArrayCache.Directory} (set EMOTIONML_CACHE), keyed by the clips and every setting, so later runs, evaluate and notebooks reuse them. A clip that cannot be used is reported on stderr and left out of the CSV; the exit code is then 1.")
         {
-            dataset, manifest, output, frames, backbone, enhancement, audioCnn, geometry, acoustic, parallel,
+            dataset, manifest, output, frames, backbone, enhancement, audioCnn, geometry, acoustic, noFace, parallel,
         };
+
         command.SetAction(parse =>
         {
+            if (parse.GetValue(noFace))
+            {
+                if (!parse.GetValue(acoustic) && parse.GetValue(audioCnn) is null)
+                    throw new UsageException("--no-face needs --acoustic or --audio-cnn: without the face there is nothing else to extract.");
+                if (parse.GetValue(geometry)) throw new UsageException("--geometry measures the face; leave out --no-face or --geometry.");
+            }
             var ctx = context();
             var ml = ctx.CreateMLContext(0);
             var workers = ParallelOption.Read(parse, parallel);
@@ -39,8 +47,10 @@ internal static class ExtractCommand
             FileInfo? cnn = parse.GetValue(audioCnn);
             if (cnn is { Exists: false }) throw new ModelFileException(cnn.FullName, "audio CNN ONNX file not found.");
             var withGeometry = parse.GetValue(geometry);
+            var withFace = !parse.GetValue(noFace);
             List<FaceVariant> variants = withGeometry ? [new(name, options), FaceVariant.Geometry] : [new(name, options)];
-            ctx.WithProgress("face features", all.Count, step => FusionExperiment.AddFaceFeatures(ml, set, variants, new SyncProgress<int>(_ => step(null)), workers));
+            if (withFace)
+                ctx.WithProgress("face features", all.Count, step => FusionExperiment.AddFaceFeatures(ml, set, variants, new SyncProgress<int>(_ => step(null)), workers));
             if (cnn != null) FusionExperiment.AddAudioFeatures(ml, set, cnn.FullName, 300);
             Dictionary<ClipRecord, float[]>? functionals = null;
             if (parse.GetValue(acoustic))
@@ -55,9 +65,10 @@ internal static class ExtractCommand
             }
             set = ClipFailures.Report(ctx, set);
             var clips = set.Clips;
-            var (face, d) = set.Face[name];
+            var (face, d) = withFace ? set.Face[name] : ([], 0);
             using var w = new StreamWriter(parse.GetRequiredValue(output).FullName);
-            var header = new List<string> { "path", "label", "speaker", "frames_with_face" };
+            var header = new List<string> { "path", "label", "speaker" };
+            if (withFace) header.Add("frames_with_face");
             header.AddRange(Enumerable.Range(0, d).Select(i => $"f{i}"));
             if (set.Audio != null) header.AddRange(Enumerable.Range(0, set.AudioShape.Dim).Select(i => $"a{i}"));
             if (withGeometry) header.AddRange(FaceGeometryMeasures.Names);
@@ -65,14 +76,18 @@ internal static class ExtractCommand
             w.WriteLine(string.Join(',', header));
             for (var i = 0; i < clips.Count; i++)
             {
-                var mask = set.FrameMask[i];
-                var real = Math.Max(1, mask.Sum());
-                var mean = new double[d];
-                for (var f = 0; f < set.Frames; f++)
-                    if (mask[f] > 0)
-                        for (var j = 0; j < d; j++) mean[j] += face[i][f * d + j] / real;
-                var fields = new List<string> { clips[i].Path, clips[i].Label, clips[i].Speaker, set.FramesWithFace[i].ToString(CultureInfo.InvariantCulture) };
-                fields.AddRange(mean.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)));
+                var fields = new List<string> { clips[i].Path, clips[i].Label, clips[i].Speaker };
+                if (withFace)
+                {
+                    var mask = set.FrameMask[i];
+                    var real = Math.Max(1, mask.Sum());
+                    var mean = new double[d];
+                    for (var f = 0; f < set.Frames; f++)
+                        if (mask[f] > 0)
+                            for (var j = 0; j < d; j++) mean[j] += face[i][f * d + j] / real;
+                    fields.Add(set.FramesWithFace[i].ToString(CultureInfo.InvariantCulture));
+                    fields.AddRange(mean.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)));
+                }
                 if (set.Audio != null)
                 {
                     var (n, c) = set.AudioShape;
@@ -84,7 +99,11 @@ internal static class ExtractCommand
                 w.WriteLine(string.Join(',', fields));
             }
             w.Flush();
-            ctx.Output.WriteLine($"{clips.Count} clips → {parse.GetRequiredValue(output).FullName} ({d}-d face features{(set.Audio != null ? $", {set.AudioShape.Dim}-d audio features" : "")}); face found in {set.FaceFoundRate:P1} of frames");
+            var parts = new List<string>();
+            if (withFace) parts.Add($"{d}-d face features");
+            if (set.Audio != null) parts.Add($"{set.AudioShape.Dim}-d audio features");
+            if (functionals != null) parts.Add($"{AcousticFeatureNames.Count} acoustic functionals");
+            ctx.Output.WriteLine($"{clips.Count} clips → {parse.GetRequiredValue(output).FullName} ({string.Join(", ", parts)})" + (withFace ? $"; face found in {set.FaceFoundRate:P1} of frames" : ""));
             return ClipFailures.Finish(ctx, set.Failures.Count, all.Count);
         });
         return command;

@@ -205,6 +205,45 @@ public sealed class MainPathTests(MainPathFixture f)
     }
 
     [Fact]
+    public void ExtractWithoutTheFaceWritesTheFunctionalsOfAudioFilesAndLeavesOutABadOne()
+    {
+        var speech = ClipManifest.FromShared("ravdess-speech-16k").Where(c => c.Speaker == "03").Take(2).ToList();
+        var clips = speech.Append(new ClipRecord(f.Broken, "happy", "01")).ToList();
+        var manifest = Path.Combine(f.Dir, "extract-no-face.csv");
+        ClipManifest.Write(manifest, clips, relative: false);
+        var csv = Path.Combine(f.Dir, "features-no-face.csv");
+        var r = f.RunFresh("extract", "--manifest", manifest, "--acoustic", "--no-face", "--out", csv);
+        Assert.Equal(ExitCodes.RuntimeError, r.ExitCode);
+        Assert.Contains(Path.GetFileName(f.Broken), r.Error);
+        Assert.Contains("2 clips → ", r.Output);
+        Assert.Contains("(65 acoustic functionals)", r.Output);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(new[] { "path", "label", "speaker" }.Concat(EmotionML.AcousticFeatures.AcousticFeatureNames.All), lines[0].Split(','));
+        var ml = new MLContext(0);
+        var data = ml.Data.LoadFromEnumerable(speech.Select(c => new ClipRow { VideoPath = c.Path }));
+        var expected = ml.Transforms.LoadVideo(new VideoInputOptions { DecodeVideo = false }).Append(ml.Transforms.ExtractAcousticFeatures()).Fit(data).Transform(data)
+            .GetColumn<float[]>("AcousticFeatures").ToArray();
+        for (var i = 0; i < 2; i++)
+        {
+            var row = lines[i + 1].Split(',');
+            Assert.Equal([speech[i].Path, speech[i].Label, "03"], row.Take(3));
+            Assert.Equal(expected[i], row.Skip(3).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData("--no-face needs --acoustic or --audio-cnn", "--no-face")]
+    [InlineData("--geometry measures the face", "--no-face", "--acoustic", "--geometry")]
+    public void ExtractWithoutTheFaceRefusesOptionsThatNeedNoneOrTheFace(string message, params string[] options)
+    {
+        var r = CliRunner.RunShared(["extract", "--dataset", "javanese-av", "--out", Path.Combine(f.Dir, "unused.csv"), .. options]);
+        Assert.Equal(ExitCodes.UsageError, r.ExitCode);
+        Assert.Contains(message, r.Error);
+        Assert.False(File.Exists(Path.Combine(f.Dir, "unused.csv")));
+    }
+
+    [Fact]
     public void EvaluateRunsTwoSpeakerFoldsAndLeavesOutABadClip()
     {
         var clips = f.Clips.Append(new ClipRecord(f.Broken, "happy", "01")).ToList();
