@@ -24,6 +24,13 @@ internal sealed class AudioCnnExperimentOptions
     /// <summary>Cut every clip to its speech (Silero VAD, <see cref="SpeechSpectrogramOptions.TrimSilence"/>) before the spectrogram. Default false.</summary>
     public bool TrimSilence { get; set; }
 
+    /// <summary>
+    /// The CNN's input: false (default) the speech spectrogram (200 bins, as the chain's audio stage computes it); true the
+    /// log-Mel spectrogram (64 bands, channel 0 of <see cref="LogMelSpectrogramOptions"/>), a measurement of the paper's
+    /// alternative input (with <see cref="AudioCnnOptions.Deltas"/> for its Δ and ΔΔ).
+    /// </summary>
+    public bool LogMel { get; set; }
+
     /// <summary>The trainer's settings (network, optimisation). GroupColumnName is set to the speaker.</summary>
     public AudioCnnTrainerOptions Trainer { get; set; } = new();
 }
@@ -37,9 +44,9 @@ internal static class AudioCnnExperiment
 {
     /// <summary>The spectrograms of <paramref name="clips"/> (T × 200 each), from <see cref="FeatureArrayCache"/> when computed before.</summary>
     /// <exception cref="EmotionMLException">A clip cannot be decoded (the first such clip's error).</exception>
-    public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null, bool trimSilence = false)
+    public static float[][] Spectrograms(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null, bool trimSilence = false, bool logMel = false)
     {
-        var (spectrograms, _, failures) = SpectrogramsWithValidFrames(ml, clips, frames, progress, trimSilence);
+        var (spectrograms, _, failures) = SpectrogramsWithValidFrames(ml, clips, frames, progress, trimSilence, logMel);
         if (failures.Count > 0) throw failures[0].Error;
         return spectrograms;
     }
@@ -49,15 +56,16 @@ internal static class AudioCnnExperiment
     /// <see cref="Spectrograms"/>; a clip that cannot be decoded is listed in Failures (its row is all zero, nothing is cached).
     /// </summary>
     public static (float[][] Spectrograms, int[] ValidFrames, List<ClipFailure> Failures) SpectrogramsWithValidFrames(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress = null,
-        bool trimSilence = false)
+        bool trimSilence = false, bool logMel = false)
     {
+        if (logMel && trimSilence) throw new ArgumentException("Silence trimming is an option of the speech spectrogram only.", nameof(trimSilence));
         var failures = new List<ClipFailure>();
-        var key = $"v1|frames={frames}|bins=200|log" + (trimSilence ? $"|vad={SileroVad.Threshold},{SileroVad.MarginSamples}" : "");
+        var key = (logMel ? $"v1|frames={frames}|logmel={LogMelBands}" : $"v1|frames={frames}|bins=200|log") + (trimSilence ? $"|vad={SileroVad.Threshold},{SileroVad.MarginSamples}" : "");
         var spectrograms = FeatureArrayCache.TryGet("spectrogram", clips, key);
         var valid = FeatureArrayCache.TryGet("spectrogram", clips, key + "|valid-frames");
         if (spectrograms == null || valid == null)
         {
-            (spectrograms, var counts) = ComputeSpectrograms(ml, clips, frames, progress, failures, trimSilence);
+            (spectrograms, var counts) = logMel ? ComputeLogMel(ml, clips, frames, progress, failures) : ComputeSpectrograms(ml, clips, frames, progress, failures, trimSilence);
             valid = counts.Select(c => new float[] { c }).ToArray();
             if (failures.Count == 0)
             {
@@ -79,12 +87,23 @@ internal static class AudioCnnExperiment
         => AudioClipBatch.Compute(ml, clips, () => ml.Transforms.SpeechSpectrogram(new SpeechSpectrogramOptions { Frames = frames, TrimSilence = trimSilence }),
             "Spectrogram", "SpectrogramFrames", frames * 200, progress, failures);
 
+    /// <summary>Mel bands of the log-Mel input.</summary>
+    internal const int LogMelBands = 64;
+
+    /// <summary>Channel 0 (the log-Mel spectrogram, T × 64) of the log-Mel stage's output for each clip.</summary>
+    private static (float[][], int[]) ComputeLogMel(MLContext ml, IReadOnlyList<ClipRecord> clips, int frames, IProgress<int>? progress, List<ClipFailure> failures)
+    {
+        var (values, counts) = AudioClipBatch.Compute(ml, clips, () => ml.Transforms.LogMelSpectrogram(new LogMelSpectrogramOptions { Frames = frames, Bands = LogMelBands }),
+            "LogMel", "LogMelFrames", 3 * frames * LogMelBands, progress, failures);
+        return (values.Select(v => v.AsSpan(0, frames * LogMelBands).ToArray()).ToArray(), counts);
+    }
+
     /// <summary>Runs the cross-validation; <paramref name="reports"/>, when given, receives each fold's training report.</summary>
     /// <remarks>A fold report's validation accuracy is the selection criterion: held-out training speakers, never the test fold.</remarks>
     public static CrossValidationResult Run(MLContext ml, IReadOnlyList<ClipRecord> clips, AudioCnnExperimentOptions options, IProgress<string>? log = null, float[][]? spectrograms = null,
         List<TrainingReport>? reports = null)
     {
-        spectrograms ??= Spectrograms(ml, clips, options.Frames, trimSilence: options.TrimSilence);
+        spectrograms ??= Spectrograms(ml, clips, options.Frames, trimSilence: options.TrimSilence, logMel: options.LogMel);
         var bins = spectrograms[0].Length / options.Frames;
         var classes = clips.Select(c => c.Label).Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
         var all = View(ml, clips, Enumerable.Range(0, clips.Count), spectrograms, options.Frames, bins);

@@ -32,18 +32,24 @@ internal static class TrainAudioCommand
         var cvOnly = new Option<bool>("--cv-only") { Description = "With --folds: report the CV result and stop (no final CNN, nothing written but --markdown)." };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the CV result (accuracy, per-fold, confusion matrix) as markdown here.", HelpName = "out.md" };
         var trimSilence = new Option<bool>("--trim-silence") { Description = "Cut every clip to its speech (Silero VAD v5, 100 ms kept on each side) before the spectrogram." };
+        var logMelDeltas = new Option<bool>("--log-mel-deltas") { Description = "The paper's alternative input: a 64-band log-Mel spectrogram, stacked inside the CNN with its Δ and ΔΔ as 3 channels, instead of the 200-bin speech spectrogram. A measurement: with --folds N --cv-only (the chain's audio stage feeds the CNN the speech spectrogram)." };
         var seed = new Option<int>("--seed") { Description = "Seed. Default 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("train-audio", "Train the AlexNet-style audio CNN on speech spectrograms with TorchSharp (early stopping on held-out speakers) and export it to ONNX; with --folds, first report its speaker-independent accuracy.")
         {
-            dataset, manifest, output, folds, epochs, frames, channels, normalization, crop, timeMasks, freqMasks, mixup, validation, patience, stopOn, onlyFold, markdown, seed, cvOnly, trimSilence,
+            dataset, manifest, output, folds, epochs, frames, channels, normalization, crop, timeMasks, freqMasks, mixup, validation, patience, stopOn, onlyFold, markdown, seed, cvOnly, trimSilence, logMelDeltas,
         };
         command.SetAction(parse =>
         {
             var ctx = context();
             if (parse.GetValue(trimSilence) && !(parse.GetValue(cvOnly) && parse.GetValue(folds) > 0))
                 throw new UsageException("--trim-silence is a measurement for now: use it with --folds N --cv-only (evaluate and train feed the CNN untrimmed spectrograms, so a CNN trained on trimmed ones is not written).");
+            var logMel = parse.GetValue(logMelDeltas);
+            if (logMel && !(parse.GetValue(cvOnly) && parse.GetValue(folds) > 0))
+                throw new UsageException("--log-mel-deltas is a measurement for now: use it with --folds N --cv-only (evaluate and train feed the CNN the speech spectrogram, so a CNN trained on log-Mel input is not written).");
+            if (logMel && parse.GetValue(trimSilence)) throw new UsageException("--trim-silence is an option of the speech spectrogram; leave out one of --trim-silence and --log-mel-deltas.");
             var clips = Clips.Load(parse.GetValue(manifest), parse.GetValue(dataset)!);
             var o = AudioCnnModel.Recipe();
+            o.LogMel = logMel;
             o.Frames = parse.GetValue(frames);
             o.TrimSilence = parse.GetValue(trimSilence);
 
@@ -60,10 +66,10 @@ internal static class TrainAudioCommand
             o.Trainer.Training.Seed = parse.GetValue(seed);
             o.Trainer.Training.Threads = ctx.Threads > 0 ? ctx.Threads : Environment.ProcessorCount;
             o.Trainer.Training.Device = ctx.Device;
-            o.Trainer.Network = o.Trainer.Network with { Channels = Clips.ParseChannels(parse.GetValue(channels)!), Normalization = parse.GetValue(normalization) };
+            o.Trainer.Network = o.Trainer.Network with { Channels = Clips.ParseChannels(parse.GetValue(channels)!), Normalization = parse.GetValue(normalization), Deltas = logMel };
             var ml = ctx.CreateMLContext(parse.GetValue(seed));
             float[][]? spectrograms = null;
-            ctx.WithProgress("spectrograms", clips.Count, step => spectrograms = AudioCnnExperiment.Spectrograms(ml, clips, o.Frames, new SyncProgress<int>(_ => step(null)), o.TrimSilence));
+            ctx.WithProgress("spectrograms", clips.Count, step => spectrograms = AudioCnnExperiment.Spectrograms(ml, clips, o.Frames, new SyncProgress<int>(_ => step(null)), o.TrimSilence, o.LogMel));
             var log = new SyncProgress<string>(ctx.Error.WriteLine);
             o.Trainer.Training.Progress = new SyncProgress<TrainingProgress>(p => ctx.Error.WriteLine(
                 $"  epoch {p.Epoch}/{p.MaxEpochs}: train loss {p.TrainLoss:0.000}, validation loss {p.ValidationLoss:0.000}, accuracy {p.ValidationAccuracy:P1}{(p.IsBest ? " (best)" : "")}, {p.Seconds:0} s"));

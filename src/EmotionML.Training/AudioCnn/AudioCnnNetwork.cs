@@ -32,6 +32,14 @@ public sealed record AudioCnnOptions
     /// </summary>
     public AudioNormalization Normalization { get; set; } = AudioNormalization.Global;
 
+    /// <summary>
+    /// When true, the network stacks the (normalised) input with its deltas and delta-deltas along time as 3 channels
+    /// before the first convolution (<see cref="AudioCnnNetwork.DeltaKernel"/>: the regression formula with N = 2 and
+    /// delta-deltas its self-convolution, zero beyond the edges), the paper's log-Mel + Δ + ΔΔ input computed inside the
+    /// network, so that crops, the exported ONNX graph and the runtime stage all see one input channel. Default false.
+    /// </summary>
+    public bool Deltas { get; set; }
+
     /// <summary>Input standardisation: the network sees (x − InputMean) · InputScale. Not settable: the trainer sets both from the training spectrograms. Default 0 and 1.</summary>
     public float InputMean { get; internal set; }
 
@@ -124,7 +132,7 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
         Options = options with { Channels = (int[])options.Channels.Clone() };
         convs = new ModuleList<Conv2d>();
         norms = new ModuleList<BatchNorm2d>();
-        int inC = 1;
+        int inC = Options.Deltas ? 3 : 1;
         for (int i = 0; i < Layers.Count; i++)
         {
             var l = Layers[i];
@@ -190,10 +198,37 @@ public sealed class AudioCnnNetwork : nn.Module<Tensor, Tensor>
         return x;
     }
 
+    /// <summary>Half the length of the delta kernel along time: Δ reaches 2 frames, ΔΔ 4.</summary>
+    public const int DeltaReach = 4;
+
+    /// <summary>
+    /// The fixed kernel [3, 1, 2·<see cref="DeltaReach"/>+1, 1] (cross-correlation along time) of <see cref="AudioCnnOptions.Deltas"/>:
+    /// channel 0 the input itself, channel 1 its delta <c>Σ_{n=1,2} n·(x_{t+n} − x_{t−n}) / 10</c>, channel 2 the delta of
+    /// the delta (the delta kernel convolved with itself).
+    /// </summary>
+    public static float[] DeltaKernel()
+    {
+        const int length = 2 * DeltaReach + 1;
+        var delta = new double[length];
+        for (var n = -2; n <= 2; n++) delta[DeltaReach + n] = n / 10.0;
+        var kernel = new float[3 * length];
+        kernel[DeltaReach] = 1;
+        for (var j = 0; j < length; j++) kernel[length + j] = (float)delta[j];
+        for (var a = -2; a <= 2; a++)
+            for (var b = -2; b <= 2; b++)
+                kernel[2 * length + DeltaReach + a + b] += (float)(delta[DeltaReach + a] * delta[DeltaReach + b]);
+        return kernel;
+    }
+
     /// <summary>The convolutions on a prepared input [B, 1, T', F] (any T' the geometry allows): the last pooling map.</summary>
     internal Tensor Trunk(Tensor prepared)
     {
         var x = prepared;
+        if (Options.Deltas)
+        {
+            using var kernel = tensor(DeltaKernel(), [3, 1, 2 * DeltaReach + 1, 1], dtype: x.dtype, device: x.device);
+            x = nn.functional.conv2d(x, kernel, padding: [DeltaReach, 0]);
+        }
         for (int i = 0; i < Layers.Count; i++)
         {
             x = convs[i].forward(x);

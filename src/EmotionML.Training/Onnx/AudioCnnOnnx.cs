@@ -41,6 +41,12 @@ public static class AudioCnnOnnx
         }
         else if (cnn.Options.InputMean != 0 || cnn.Options.InputScale != 1)
             x = g.Mul(g.Sub(x, g.Scalar(cnn.Options.InputMean, "input_mean")), g.Scalar(cnn.Options.InputScale, "input_scale"));
+        if (cnn.Options.Deltas)
+        {
+            const int reach = AudioCnn.AudioCnnNetwork.DeltaReach;
+            var kernel = g.Initializer("deltas_w", AudioCnn.AudioCnnNetwork.DeltaKernel(), 3, 1, 2 * reach + 1, 1);
+            x = g.Conv(x, kernel, null, [2 * reach + 1, 1], [1, 1], [reach, 0, reach, 0]);
+        }
         for (int i = 0; i < AudioCnn.AudioCnnNetwork.Layers.Count; i++)
         {
             var spec = AudioCnn.AudioCnnNetwork.Layers[i];

@@ -79,7 +79,8 @@ public sealed class AudioCnnRecipeTests : Fusion.TorchTestBase
     [InlineData(AudioNormalization.Utterance)]
     [InlineData(AudioNormalization.UtteranceBins)]
     [InlineData(AudioNormalization.Global)]
-    public void RuntimeStageEqualsTorchEvaluationAfterAugmentedTraining(AudioNormalization mode)
+    [InlineData(AudioNormalization.Global, true)]
+    public void RuntimeStageEqualsTorchEvaluationAfterAugmentedTraining(AudioNormalization mode, bool deltas = false)
     {
         var ml = new MLContext(seed: 1);
         var r = new Random(3);
@@ -95,7 +96,7 @@ public sealed class AudioCnnRecipeTests : Fusion.TorchTestBase
         AudioCnnTrainingResult? trained = null;
         var options = new AudioCnnTrainerOptions
         {
-            Network = new AudioCnnOptions { Channels = [4, 4, 8, 8, 8], Normalization = mode },
+            Network = new AudioCnnOptions { Channels = [4, 4, 8, 8, 8], Normalization = mode, Deltas = deltas },
             Training = new TrainerOptions { MaxEpochs = 2, BatchSize = 4, ValidationFraction = 0.25, GroupColumnName = "Speaker", Seed = 2, Threads = 1 },
             Augmentation = new AudioAugmentationOptions { CropFrames = 80, TimeMasks = 1, FrequencyMasks = 1, TimeMaskFrames = 10, FrequencyMaskBins = 10, MixupAlpha = 0.4 },
             Trained = t => trained = t,
@@ -106,6 +107,7 @@ public sealed class AudioCnnRecipeTests : Fusion.TorchTestBase
         Assert.Equal(2, trained.Report.Epochs.Count);
         Assert.Equal(4, trained.Report.ValidationRows); // one of four speakers held out
         Assert.Equal(Frames, features.Shape.Frames); // the exported graph takes the whole spectrogram, not the crop
+        Assert.Equal(deltas ? 3 : 1, network.Convolutions[0].weight!.shape[1]);   // Δ and ΔΔ as input channels of the first convolution
 
         var scored = ml.Data.CreateEnumerable<Scored>(classifier.Transform(features.Transform(keyed)), reuseRowObject: false).ToList();
         using var scope = NewDisposeScope();
@@ -146,5 +148,41 @@ public sealed class AudioCnnRecipeTests : Fusion.TorchTestBase
         Assert.True(steps.eq(1).all().item<bool>());
         Assert.InRange(cropped[0, 0, 0, 0].item<float>(), 0, Frames - 60);
         Assert.Equal(0.5, TrainingLoop.Beta(new Random(1), 1e9), 3); // Beta(α, α) concentrates at ½ for large α
+    }
+
+    [Fact]
+    public void TheDeltaKernelGivesTheLogMelStagesDeltasAwayFromTheEdges()
+    {
+        // Reference: the log-Mel stage's own deltas (regression formula, N = 2, applied twice) of a real clip.
+        const int frames = 120, bands = 64;
+        var audio = Tests.Spectrogram.SpectrogramTests.Decode(TestData.Ravdess("Actor_01/03-01-05-01-01-01-01.flac"));
+        var logMel = new EmotionML.Spectrogram.LogMelExtractor(new EmotionML.Spectrogram.LogMelSpectrogramOptions { Frames = frames, Bands = bands }).Compute(audio);
+        var kernel = Cnn.DeltaKernel();
+        const int reach = Cnn.DeltaReach, length = 2 * reach + 1;
+        double worst = 0, largest = 0;
+        for (var channel = 0; channel < 3; channel++)
+            for (var t = reach; t < frames - reach; t++)
+                for (var b = 0; b < bands; b++)
+                {
+                    double sum = 0;
+                    for (var j = 0; j < length; j++) sum += kernel[channel * length + j] * logMel[(t + j - reach) * bands + b];
+                    var expected = logMel[channel * frames * bands + t * bands + b];
+                    worst = Math.Max(worst, Math.Abs(sum - expected));
+                    largest = Math.Max(largest, Math.Abs(expected));
+                }
+        Assert.True(worst < 1e-4 * Math.Max(1, largest), $"kernel vs the stage's deltas: {worst} (largest value {largest})");
+        // Closed form: Δ of a ramp is its slope, ΔΔ of t² is 2.
+        Assert.Equal(0.5, Enumerable.Range(0, length).Sum(j => kernel[length + j] * 0.5 * (j + 7)), 6);
+        Assert.Equal(2.0, Enumerable.Range(0, length).Sum(j => kernel[2 * length + j] * Math.Pow(j + 3, 2)), 5);
+    }
+
+    [Theory]
+    [InlineData("--log-mel-deltas is a measurement for now", "--log-mel-deltas", "--epochs", "1")]
+    [InlineData("leave out one of --trim-silence and --log-mel-deltas", "--log-mel-deltas", "--trim-silence", "--folds", "4", "--cv-only")]
+    public void TrainAudioTakesLogMelInputOnlyInAMeasurement(string message, params string[] options)
+    {
+        var r = Cli.CliRunner.RunShared(["train-audio", .. options]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Error);
     }
 }
