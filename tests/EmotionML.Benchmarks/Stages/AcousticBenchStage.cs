@@ -1,7 +1,5 @@
 using EmotionML.AcousticFeatures;
 using EmotionML.Spectrogram;
-using EmotionML.VideoInput;
-using Microsoft.ML;
 
 namespace EmotionML.Benchmarks.Stages;
 
@@ -85,13 +83,7 @@ internal sealed class AcousticBenchStage : IBenchStage
 
     public IReadOnlyList<BenchRow> Run(BenchContext context, Action<string?> step)
     {
-        var video = new VideoInputTransformer(new MLContext(seed: 0), new VideoInputOptions { FrameCount = 1 });
-        var audio = context.Clips.Select(c =>
-        {
-            var a = video.Decode(c).Audio;
-            step(Path.GetFileName(c));
-            return a;
-        }).ToList();
+        var audio = context.DecodeAudio(step);
         var seconds = audio.Sum(a => a.Length) / (double)AudioResampling.TargetRate;
         var extractor = new AcousticFeatureExtractor(new AcousticFeaturesOptions());
         var ours = new float[audio.Count][];

@@ -34,6 +34,18 @@ internal sealed class BenchContext
     public List<string> Facts { get; } = [];
 
     public static string F(double v, string format = "0.00") => v.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>The 16 kHz mono audio of every clip (one frame decoded, not timed), with a step per clip.</summary>
+    public List<float[]> DecodeAudio(Action<string?> step)
+    {
+        var video = new EmotionML.VideoInput.VideoInputTransformer(new Microsoft.ML.MLContext(seed: 0), new EmotionML.VideoInput.VideoInputOptions { FrameCount = 1 });
+        return Clips.Select(c =>
+        {
+            var a = video.Decode(c).Audio;
+            step(Path.GetFileName(c));
+            return a;
+        }).ToList();
+    }
 }
 
 /// <summary>

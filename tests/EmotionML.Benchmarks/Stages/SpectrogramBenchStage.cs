@@ -1,6 +1,4 @@
 using EmotionML.Spectrogram;
-using EmotionML.VideoInput;
-using Microsoft.ML;
 using NWaves.Transforms;
 using NWaves.Windows;
 
@@ -46,13 +44,7 @@ internal sealed class SpectrogramBenchStage : IBenchStage
 
     public IReadOnlyList<BenchRow> Run(BenchContext context, Action<string?> step)
     {
-        var video = new VideoInputTransformer(new MLContext(seed: 0), new VideoInputOptions { FrameCount = 1 });
-        var audio = context.Clips.Select(c =>
-        {
-            var a = video.Decode(c).Audio;
-            step(Path.GetFileName(c));
-            return a.Length >= 640 ? a : Framing.PadToWindow(a);
-        }).ToList();
+        var audio = context.DecodeAudio(step).Select(a => a.Length >= 640 ? a : Framing.PadToWindow(a)).ToList();
         var seconds = audio.Sum(a => a.Length) / (double)AudioResampling.TargetRate;
         var frames = audio.Select(a => Framing.FrameCount(a.Length)).ToList();
         var items = Enumerable.Range(0, audio.Count).ToList();
