@@ -208,13 +208,18 @@ public sealed class MainPathTests(MainPathFixture f)
     public void ExtractWithoutTheFaceWritesTheFunctionalsOfAudioFilesAndLeavesOutABadOne()
     {
         var speech = ClipManifest.FromShared("ravdess-speech-16k").Where(c => c.Speaker == "03").Take(2).ToList();
-        var clips = speech.Append(new ClipRecord(f.Broken, "happy", "01")).ToList();
+        // A video without a sound track has nothing to measure: a typed NoAudio error, left out like the broken file.
+        var silent = MediaTools.Make(Path.Combine(f.Dir, "no-audio.mp4"), "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-t", "1", "-pix_fmt", "yuv420p");
+        var clips = speech.Append(new ClipRecord(f.Broken, "happy", "01")).Append(new ClipRecord(silent, "sad", "01")).ToList();
         var manifest = Path.Combine(f.Dir, "extract-no-face.csv");
         ClipManifest.Write(manifest, clips, relative: false);
         var csv = Path.Combine(f.Dir, "features-no-face.csv");
         var r = f.RunFresh("extract", "--manifest", manifest, "--acoustic", "--no-face", "--out", csv);
         Assert.Equal(ExitCodes.RuntimeError, r.ExitCode);
         Assert.Contains(Path.GetFileName(f.Broken), r.Error);
+        Assert.Contains($"error: {silent}:", r.Error);
+        Assert.Contains("MediaFileException (NoAudio); clip left out", r.Error);
+        Assert.Contains("2 clips of 4 failed", r.Error);
         Assert.Contains("2 clips → ", r.Output);
         Assert.Contains("(65 acoustic functionals)", r.Output);
         var lines = File.ReadAllLines(csv);
