@@ -7,8 +7,8 @@ namespace EmotionML.AcousticFeatures;
 /// YIN (de Cheveigné and Kawahara, 2002) on one analysis window: the cumulative-mean-normalised difference function
 /// (CMNDF) over lags of half the window, the first lag in the pitch range below the threshold, descended to its local
 /// minimum. The same steps and threshold rule as NWaves' <c>Pitch.FromYin</c>, which the stage used before; written
-/// here because NWaves computes the difference function for every lag up to half the window with scalar loops (about
-/// 44 ms per second of audio, 90 % of the stage's time, measured with the acoustic bench). This one stops at the
+/// here because NWaves computes the difference function for every lag up to half the window with scalar loops (36×
+/// slower on the same windows: the acoustic bench's YIN line, docs/performance.md). This one stops at the
 /// longest period in range and sums with <see cref="Vector{T}"/> lanes, and returns the integer period: the caller
 /// refines it to the autocorrelation peak (NWaves' own parabolic step truncates the period to an integer and can move
 /// it a whole sample down, which read a 200 Hz tone as 202 Hz).
